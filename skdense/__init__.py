@@ -1,0 +1,10 @@
+"""skdense: scikit-learn estimators for Keras dense (MLP) networks.
+
+``import skdense`` is cheap: TensorFlow and Keras are imported on the first fit.
+"""
+
+from ._estimators import DenseClassifier, DenseRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["DenseClassifier", "DenseRegressor", "__version__"]
