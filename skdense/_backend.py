@@ -6,7 +6,9 @@ inside the function that needs it; the first call sets up logging and the
 thread pools, later calls are a dictionary lookup.
 """
 
+import contextlib
 import os
+import sys
 import threading
 
 _lock = threading.Lock()
@@ -34,9 +36,50 @@ def _n_threads():
 
 
 def _quiet_environment():
-    # Respect a user's explicit choice; otherwise hide TF's C++ INFO/WARNING spam.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Set TF's log level unless the user chose one; return whether we chose it."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return False
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return True
+
+
+@contextlib.contextmanager
+def _silenced_stderr(active):
+    """Send file descriptor 2 to /dev/null while TensorFlow initialises.
+
+    TF >= 2.20 prints absl lines (oneDNN notice, "Could not find cuda drivers",
+    "failed call to cuInit") before its log level is read, so the environment
+    variable alone cannot hide them.  Python exceptions still propagate.
+    """
+    if not active:
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _set_thread_pools(tf):
+    n = _n_threads()
+    if n is None:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n)
+        tf.config.threading.set_inter_op_parallelism_threads(min(n, 2))
+    except RuntimeError:
+        pass  # the runtime was already initialised by user code: keep its pools
 
 
 def load_tf():
@@ -47,20 +90,15 @@ def load_tf():
 
         return tf
     with _lock:
-        _quiet_environment()
-        import tensorflow as tf
+        quiet = _quiet_environment()
+        with _silenced_stderr(quiet and "tensorflow" not in sys.modules):
+            import tensorflow as tf
 
-        if not _configured:
-            tf.get_logger().setLevel("ERROR")
-            n = _n_threads()
-            if n is not None:
-                try:
-                    tf.config.threading.set_intra_op_parallelism_threads(n)
-                    tf.config.threading.set_inter_op_parallelism_threads(min(n, 2))
-                except RuntimeError:
-                    # The runtime was already initialised by user code: keep its pools.
-                    pass
-            _configured = True
+            if not _configured:
+                tf.get_logger().setLevel("ERROR")
+                _set_thread_pools(tf)
+                tf.config.list_physical_devices()  # device discovery logs here (cuInit)
+                _configured = True
     return tf
 
 

@@ -1,0 +1,604 @@
+"""DenseClassifier and DenseRegressor: the public estimators.
+
+Thin: they own the parameters, the tags and scikit-learn's data contract
+(validation, ``n_features_in_``, ``feature_names_in_``, the early-stopping
+split), and hand the network to a scikeras estimator built inside ``fit``
+(:mod:`skdense._scikeras`).  This module imports no TensorFlow.
+"""
+
+import math
+import warnings
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _params
+from ._model import DEFAULT_LOSS, build_dense_network, check_activation
+from ._targets import classification_task
+
+_MAX_SEED = 2**31 - 1
+
+
+def _seed_from(random_state):
+    """An int seed from ``random_state`` (None stays None: unseeded)."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, (Integral, np.integer)):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(_MAX_SEED))
+
+
+def _check_ndim(X, name):
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and not sp.issparse(X) and not hasattr(X, "iloc"):
+        try:
+            ndim = np.ndim(X)
+        except Exception:  # ragged nested lists: let validate_data explain
+            ndim = None
+    if ndim is not None and ndim > 2:
+        shape = tuple(np.shape(X))
+        raise ValueError(
+            f"{name} got X with {ndim} dimensions {shape}; dense layers need 2 "
+            "(n_samples, n_features). Put skdense.preprocessing.Flatten() before it in "
+            f"the Pipeline, or reshape: X.reshape(len(X), -1)."
+        )
+
+
+class _DenseEstimator(BaseEstimator):
+    """Parameters, data checks and the fit path shared by both estimators."""
+
+    _kind = None  # "classifier" or "regressor"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        model=None,
+        activation="relu",
+        dropout=0.0,
+        alpha=0.0,
+        optimizer="adam",
+        learning_rate=0.001,
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=200,
+        early_stopping=True,
+        validation_split=0.1,
+        monitor="val_loss",
+        patience=10,
+        min_delta=0.0,
+        restore_best_weights=True,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.model = model
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_split = validation_split
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+        self._set_routed(kwargs)
+
+    def _set_routed(self, kwargs):
+        bad = [k for k in kwargs if not _params.is_routed(k)]
+        if bad:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {bad}. "
+                "Besides its own parameters it accepts scikeras-routed ones whose "
+                f"names start with one of {[p + '__' for p in _params.ROUTING_PREFIXES]}."
+            )
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # -- parameters ---------------------------------------------------------
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        for name in _params.routed_param_names(self):
+            params[name] = getattr(self, name)
+        return params
+
+    def set_params(self, **params):
+        routed = {k: v for k, v in params.items() if _params.is_routed(k)}
+        for key, value in routed.items():
+            setattr(self, key, value)
+        rest = {k: v for k, v in params.items() if k not in routed}
+        if rest:
+            super().set_params(**rest)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified to float32 in fit/predict
+        tags.input_tags.allow_nan = False
+        tags.target_tags.required = True
+        return tags
+
+    # -- data -----------------------------------------------------------------
+    def _validate_X(self, X, y=None, reset=False):
+        name = type(self).__name__
+        _check_ndim(X, name)
+        kwargs = dict(accept_sparse=["csr", "csc", "coo"], dtype="numeric", reset=reset)
+        if y is None:
+            X = validate_data(self, X, **kwargs)
+        else:
+            X, y = validate_data(
+                self, X, y, multi_output=True, y_numeric=self._kind == "regressor", **kwargs
+            )
+        if sp.issparse(X):
+            X = X.toarray()
+        X = np.asarray(X, dtype="float32")
+        return X if y is None else (X, y)
+
+    # -- fit ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Build the network for this target and train it.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **fit_params
+            Per-fit overrides of ``early_stopping``, ``validation_split``,
+            ``monitor``, ``patience``, ``min_delta``, ``restore_best_weights``,
+            ``epochs``, ``batch_size``, ``verbose`` and ``callbacks`` (Keras
+            callbacks), and ``validation_data=(X_val, y_val)`` to use a given
+            validation set instead of a split.
+
+        Returns
+        -------
+        self
+        """
+        name = type(self).__name__
+        s = _params.resolve(self, fit_params)
+        X, y = self._validate_X(X, y, reset=True)
+        y, task, target = self._target_task(y)
+        user_model = s["model"] is not None
+        if not user_model:
+            check_activation(s["activation"], name)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        seed = _seed_from(s["random_state"])
+
+        X_fit, y_fit, w_fit, validation = self._validation_split(X, y, sample_weight, s, task, seed)
+        stop = None
+        if s["early_stopping"]:
+            from ._training import StopRule
+
+            stop = StopRule(
+                monitor=s["monitor"],
+                patience=s["patience"],
+                min_delta=s["min_delta"],
+                restore_best_weights=s["restore_best_weights"],
+            )
+        plan = {
+            "stop": stop,
+            "validation": validation,
+            "seed": seed,
+            "callbacks": list(fit_params.get("callbacks") or ()),
+            "user_model": user_model,
+        }
+        from . import _scikeras
+
+        inner = _scikeras.make_keras_estimator(
+            self._kind, plan=plan, target=target, **self._keras_params(s, task, seed)
+        )
+        inner.fit(X_fit, y_fit, sample_weight=w_fit)
+        _scikeras.forget_plan(inner)
+        result = inner._skdense_result
+
+        self.keras_estimator_ = inner
+        self.model_ = inner.model_
+        self.history_ = {k: list(v) for k, v in inner.history_.items()}
+        self.n_iter_ = result.n_epochs
+        self.best_epoch_ = result.best_epoch if stop is not None else None
+        self.training_engine_ = result.engine
+        return self
+
+    def _keras_params(self, s, task, seed):
+        """Parameters of the scikeras estimator for this fit."""
+        loss = s["loss"]
+        if loss is None and s["model"] is None:
+            loss = DEFAULT_LOSS[task]
+        params = {
+            "model": s["model"] if s["model"] is not None else build_dense_network,
+            "optimizer": s["optimizer"],
+            "loss": loss,
+            "metrics": list(s["metrics"]) if s["metrics"] is not None else None,
+            "batch_size": s["batch_size"],
+            "epochs": s["epochs"],
+            "verbose": s["verbose"],
+            "callbacks": list(s["callbacks"]) if s["callbacks"] is not None else None,
+            "random_state": None,  # seeded by skdense, see _scikeras.seeded_globals
+        }
+        if isinstance(s["optimizer"], (str, type)) and "optimizer__learning_rate" not in s:
+            params["optimizer__learning_rate"] = s["learning_rate"]
+        if s["model"] is None:
+            params.update(
+                model__hidden_layer_sizes=s["hidden_layer_sizes"],
+                model__activation=s["activation"],
+                model__dropout=s["dropout"],
+                model__alpha=s["alpha"],
+                model__seed=seed,
+            )
+        if self._kind == "classifier":
+            params["class_weight"] = s["class_weight"]
+        params.update({k: v for k, v in s.items() if _params.is_routed(k)})
+        return params
+
+    def _validation_split(self, X, y, sample_weight, s, task, seed):
+        """Rows for training and the early-stopping validation set, from this fit's data only.
+
+        The split is shuffled, seeded by ``random_state`` and stratified for
+        single-label classification (never the last rows, as Keras's
+        ``validation_split`` takes).  Returns (X, y, w, validation or None).
+        """
+        name = type(self).__name__
+        given = s.get("validation_data")
+        if given is not None:
+            if not isinstance(given, (tuple, list)) or len(given) not in (2, 3):
+                raise ValueError(
+                    f"{name}.fit(validation_data=...) must be a tuple (X_val, y_val) or "
+                    "(X_val, y_val, sample_weight_val)."
+                )
+            x_val = self._validate_X(given[0])
+            return X, y, sample_weight, (x_val, np.asarray(given[1]), *given[2:])
+        wants_validation = s["early_stopping"] and s["monitor"].startswith("val_")
+        wants_validation = wants_validation or bool(s.get("callbacks"))
+        if not wants_validation:
+            return X, y, sample_weight, None
+        n = X.shape[0]
+        n_val = math.ceil(s["validation_split"] * n)
+        if n - n_val < 1 or n_val < 1:
+            raise ValueError(
+                f"{name} cannot hold out validation_split={s['validation_split']} of "
+                f"{n} samples for early stopping. Pass more data, or fit with "
+                "early_stopping=False."
+            )
+        stratify = None
+        if task in ("binary", "multiclass"):
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() >= 2 and n_val >= len(counts) and n - n_val >= len(counts):
+                stratify = y
+        from sklearn.model_selection import train_test_split
+
+        arrays = [X, y] + ([sample_weight] if sample_weight is not None else [])
+        parts = train_test_split(
+            *arrays, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
+        )
+        X_fit, X_val, y_fit, y_val = parts[:4]
+        w_fit, validation = None, (X_val, y_val)
+        if sample_weight is not None:
+            w_fit, w_val = parts[4:6]
+            validation = (X_val, y_val, w_val)
+        return X_fit, y_fit, w_fit, validation
+
+    # -- inference ------------------------------------------------------------
+    def _X_for_predict(self, X):
+        check_is_fitted(self, "model_")
+        return self._validate_X(X, reset=False)
+
+    def predict(self, X):
+        """Predict with the fitted network.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self.keras_estimator_.predict(self._X_for_predict(X))
+
+    def summary(self, **kwargs):
+        """Print the Keras summary of the fitted network (``model_.summary()``)."""
+        check_is_fitted(self, "model_")
+        return self.model_.summary(**kwargs)
+
+
+class DenseClassifier(ClassifierMixin, _DenseEstimator):
+    """A Keras dense (MLP) network as a scikit-learn classifier.
+
+    The output layer and the loss follow the target: binary labels get one
+    sigmoid unit and binary cross-entropy, multiclass labels a softmax and
+    categorical cross-entropy, a multilabel indicator matrix one sigmoid per
+    label and binary cross-entropy.  Labels of any type are encoded inside.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Units of each hidden ``Dense`` layer.
+    model : keras.Model, callable or None, default=None
+        None builds ``Input -> Dense(units, activation)`` for each entry of
+        ``hidden_layer_sizes`` -> output layer.  A Keras model or a builder
+        function (scikeras-style, may take ``meta`` and ``compile_kwargs``)
+        replaces it; the architecture parameters are then unused.
+    activation : str or callable, default="relu"
+        Activation of the hidden layers; any name Keras accepts ("relu",
+        "swish", "gelu", "tanh", ...).
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after each hidden layer.
+    alpha : float, default=0.0
+        L2 penalty ``alpha * sum(W**2)`` on every kernel.
+    optimizer : str, class or keras optimizer, default="adam"
+        The optimizer; route its arguments as ``optimizer__beta_2=0.95``.
+    learning_rate : float, default=0.001
+        Learning rate, when ``optimizer`` is a name or a class.
+    loss : str, callable or None, default=None
+        None chooses from the target (see above).
+    metrics : list or None, default=None
+        Keras metrics recorded in ``history_``.
+    batch_size : int, default=32
+        Minibatch size.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=True
+        Stop when ``monitor`` has not improved by ``min_delta`` for
+        ``patience`` epochs. The validation rows (``validation_split`` of the
+        data passed to ``fit``) are drawn shuffled, stratified and seeded.
+    validation_split : float in (0, 1), default=0.1
+        Fraction of the training rows held out for early stopping.
+    monitor : str, default="val_loss"
+        Quantity watched by early stopping.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    min_delta : float, default=0.0
+        Minimum change that counts as an improvement.
+    restore_best_weights : bool, default=True
+        Keep the weights of the best epoch when stopping.
+    callbacks : list of keras callbacks or None, default=None
+        Extra Keras callbacks for every fit (``fit(..., callbacks=[...])``
+        adds callbacks for one fit).
+    class_weight : dict, "balanced" or None, default=None
+        Weights for the classes in the loss.
+    random_state : int, RandomState or None, default=None
+        Seeds the initial weights, dropout, the minibatch order and the
+        validation split. Global random state is left untouched.
+    verbose : int, default=0
+        0 silent, 1 or 2 per-epoch progress lines.
+    **kwargs
+        scikeras-routed parameters (``model__...``, ``optimizer__...``,
+        ``loss__...``, ``fit__...``, ``predict__...``, ``callbacks__...``).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (column indices for a multilabel target).
+    model_ : keras.Model
+        The fitted Keras network.
+    history_ : dict of lists
+        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed).
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int or None
+        1-based epoch with the best monitored value when early stopping ran.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X had string column names.
+    keras_estimator_ : scikeras KerasClassifier
+        The scikeras estimator that trained the network.
+
+    See Also
+    --------
+    DenseRegressor : the same network for numeric targets.
+    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdense import DenseClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     DenseClassifier((32,), epochs=20, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.8
+    True
+    """
+
+    _kind = "classifier"
+    _parameter_constraints = _params.CLASSIFIER_CONSTRAINTS
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        model=None,
+        activation="relu",
+        dropout=0.0,
+        alpha=0.0,
+        optimizer="adam",
+        learning_rate=0.001,
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=200,
+        early_stopping=True,
+        validation_split=0.1,
+        monitor="val_loss",
+        patience=10,
+        min_delta=0.0,
+        restore_best_weights=True,
+        callbacks=None,
+        class_weight=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            model=model,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            epochs=epochs,
+            early_stopping=early_stopping,
+            validation_split=validation_split,
+            monitor=monitor,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _target_task(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; it was "
+                "raveled to shape (n_samples,).",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            y = y.ravel()
+        task = classification_task(y, type(self).__name__)
+        classes = None if task == "multilabel" else np.unique(y)
+        self.classes_ = np.arange(y.shape[1]) if task == "multilabel" else classes
+        return y, task, (task, classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes).
+
+        For a multilabel target, the probability of each label.
+        """
+        return self.keras_estimator_.predict_proba(self._X_for_predict(X))
+
+
+class DenseRegressor(RegressorMixin, _DenseEstimator):
+    """A Keras dense (MLP) network as a scikit-learn regressor.
+
+    One linear output unit per target column and mean squared error; ``y`` may
+    have several columns (multi-output).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Units of each hidden ``Dense`` layer.
+    model : keras.Model, callable or None, default=None
+        None builds ``Input -> Dense(units, activation)`` for each entry of
+        ``hidden_layer_sizes`` -> linear output layer.  A Keras model or a
+        scikeras-style builder replaces it.
+    activation : str or callable, default="relu"
+        Activation of the hidden layers; any name Keras accepts.
+    dropout : float in [0, 1), default=0.0
+        Dropout rate after each hidden layer.
+    alpha : float, default=0.0
+        L2 penalty ``alpha * sum(W**2)`` on every kernel.
+    optimizer : str, class or keras optimizer, default="adam"
+        The optimizer; route its arguments as ``optimizer__beta_2=0.95``.
+    learning_rate : float, default=0.001
+        Learning rate, when ``optimizer`` is a name or a class.
+    loss : str, callable or None, default=None
+        None means mean squared error.
+    metrics : list or None, default=None
+        Keras metrics recorded in ``history_``.
+    batch_size : int, default=32
+        Minibatch size.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=True
+        Stop when ``monitor`` has not improved by ``min_delta`` for
+        ``patience`` epochs, on ``validation_split`` of the rows passed to fit
+        (shuffled, seeded).
+    validation_split : float in (0, 1), default=0.1
+        Fraction of the training rows held out for early stopping.
+    monitor : str, default="val_loss"
+        Quantity watched by early stopping.
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    min_delta : float, default=0.0
+        Minimum change that counts as an improvement.
+    restore_best_weights : bool, default=True
+        Keep the weights of the best epoch when stopping.
+    callbacks : list of keras callbacks or None, default=None
+        Extra Keras callbacks for every fit.
+    random_state : int, RandomState or None, default=None
+        Seeds initial weights, dropout, minibatch order and the validation
+        split, without touching global random state.
+    verbose : int, default=0
+        0 silent, 1 or 2 per-epoch progress lines.
+    **kwargs
+        scikeras-routed parameters (``model__...``, ``optimizer__...``, ...).
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras network.
+    history_ : dict of lists
+        Per-epoch ``loss`` (and ``val_loss`` when computed).
+    n_iter_ : int
+        Epochs run.
+    best_epoch_ : int or None
+        1-based best epoch when early stopping ran.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X had string column names.
+    keras_estimator_ : scikeras KerasRegressor
+        The scikeras estimator that trained the network.
+
+    See Also
+    --------
+    DenseClassifier : the same network for labels.
+    sklearn.neural_network.MLPRegressor : scikit-learn's own MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skdense import DenseRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(StandardScaler(),
+    ...                     DenseRegressor((32,), learning_rate=0.01, random_state=0))
+    >>> reg.fit(X, y).score(X, y) > 0.3
+    True
+    """
+
+    _kind = "regressor"
+    _parameter_constraints = _params.COMMON_CONSTRAINTS
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _target_task(self, y):
+        return y, "regression", None

@@ -1,0 +1,142 @@
+"""Parameter declarations, validation and per-fit overrides.
+
+One place declares every constructor parameter of the Dense estimators: its
+default, its constraint, and whether ``fit(**fit_params)`` may override it for
+one fit.  Nothing here imports TensorFlow.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+
+# scikeras's routing prefixes: ``model__units=...`` goes to the model builder,
+# ``optimizer__beta_2=...`` to the optimizer, ``fit__shuffle=...`` to ``Model.fit``...
+ROUTING_PREFIXES = (
+    "model",
+    "fit",
+    "compile",
+    "predict",
+    "optimizer",
+    "loss",
+    "metrics",
+    "callbacks",
+)
+
+# Constraints of the parameters shared by DenseClassifier and DenseRegressor.
+COMMON_CONSTRAINTS = {
+    "model": [None, callable, HasMethods(["fit", "predict"])],
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [str, callable],
+    "dropout": [Interval(Real, 0.0, 1.0, closed="left")],
+    "alpha": [Interval(Real, 0.0, None, closed="left")],
+    "optimizer": [str, type, HasMethods(["apply_gradients"])],
+    "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+    "loss": [None, str, callable],
+    "metrics": [None, list, tuple],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "epochs": [Interval(Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_split": [Interval(Real, 0.0, 1.0, closed="neither")],
+    "monitor": [str],
+    "patience": [Interval(Integral, 0, None, closed="left")],
+    "min_delta": [Interval(Real, 0.0, None, closed="left")],
+    "restore_best_weights": ["boolean"],
+    "callbacks": [None, list, tuple],
+    "random_state": ["random_state"],
+    "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
+}
+
+CLASSIFIER_CONSTRAINTS = {
+    **COMMON_CONSTRAINTS,
+    "class_weight": [None, dict, StrOptions({"balanced"})],
+}
+
+# Parameters that ``fit(X, y, **fit_params)`` may set for that one fit.
+FIT_OVERRIDABLE = (
+    "early_stopping",
+    "validation_split",
+    "monitor",
+    "patience",
+    "min_delta",
+    "restore_best_weights",
+    "epochs",
+    "batch_size",
+    "verbose",
+    "callbacks",
+)
+
+# Extra fit parameters that are not constructor parameters.
+FIT_ONLY = ("validation_data",)
+
+
+def routed_param_names(estimator):
+    """Names of the scikeras-style routed parameters (``model__units``...) set on ``estimator``."""
+    return sorted(
+        name
+        for name in vars(estimator)
+        if "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
+    )
+
+
+def is_routed(name):
+    return "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
+
+
+def resolve(estimator, fit_params):
+    """Return the settings for one fit: constructor parameters overridden by ``fit_params``.
+
+    Validates everything once, with errors that name the parameter.
+    """
+    name = type(estimator).__name__
+    unknown = sorted(set(fit_params) - set(FIT_OVERRIDABLE) - set(FIT_ONLY))
+    if unknown:
+        raise TypeError(
+            f"{name}.fit() got unexpected parameter(s) {unknown}. Parameters that fit "
+            f"accepts: sample_weight, {', '.join(FIT_OVERRIDABLE + FIT_ONLY)}. Other "
+            "settings belong in the constructor or set_params (routed Keras arguments "
+            "as fit__<name>=...)."
+        )
+    settings = estimator.get_params(deep=False)
+    settings.update(fit_params)
+    validate_parameter_constraints(
+        estimator._parameter_constraints,
+        {k: v for k, v in settings.items() if k in estimator._parameter_constraints},
+        caller_name=name,
+    )
+    settings["hidden_layer_sizes"] = _check_layer_sizes(settings["hidden_layer_sizes"], name)
+    if isinstance(settings["verbose"], bool):
+        settings["verbose"] = int(settings["verbose"])
+    monitor = settings["monitor"]
+    if settings["early_stopping"] and monitor not in ("loss", "val_loss"):
+        if not (monitor.startswith("val_") or settings.get("metrics")):
+            raise ValueError(
+                f"The 'monitor' parameter of {name} is {monitor!r}, which no fit "
+                "computes. Use 'val_loss' (default) or 'loss', or compile a metric with "
+                "metrics=[...] and monitor 'val_<metric>'."
+            )
+    return settings
+
+
+def _check_layer_sizes(value, name):
+    sizes = value
+    if isinstance(sizes, (Integral, np.integer)):
+        sizes = (int(sizes),)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, (Integral, np.integer)) and not isinstance(s, bool) and s > 0
+        for s in sizes
+    ):
+        raise ValueError(
+            f"The 'hidden_layer_sizes' parameter of {name} must be a tuple of positive "
+            f"integers, one per hidden layer, e.g. (256, 256); got {value!r}."
+        )
+    return tuple(int(s) for s in sizes)

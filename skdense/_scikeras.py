@@ -1,0 +1,164 @@
+"""The only module that touches scikeras.
+
+The public estimators compose one of the classes below inside ``fit``: scikeras
+gives the parameter routing (``model__``, ``optimizer__``, ``loss__``,
+``fit__``, ``callbacks__``...), the model building and compiling, class_weight
+handling and model pickling; skdense overrides what scikeras 0.13 gets wrong or
+slow under scikit-learn 1.9: target encoding, seeding (scikeras leaves TF op
+determinism on), the training loop (our engine in :mod:`skdense._training`)
+and the forward pass.
+
+Importing this module imports TensorFlow; only ``fit`` (and unpickling a fitted
+estimator) does that.
+"""
+
+import contextlib
+import random
+from collections import defaultdict
+
+from ._backend import load_tf
+
+load_tf()
+
+import numpy as np  # noqa: E402
+from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+
+from . import _training  # noqa: E402
+from ._model import is_sparse_loss  # noqa: E402
+from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder  # noqa: E402
+
+
+@contextlib.contextmanager
+def seeded_globals(seed):
+    """Seed Python, NumPy and Keras for building a user's model, then restore them.
+
+    Used only for a user-supplied ``model=``, whose initialisers we cannot seed
+    one by one.  TF op determinism is never switched on, so later unseeded fits
+    keep working (scikeras's ``random_state`` breaks them).
+    """
+    if seed is None:
+        yield
+        return
+    import keras
+    from keras.src.backend.common import global_state
+
+    py_state, np_state = random.getstate(), np.random.get_state()
+    keras_seed = global_state.get_global_attribute("global_random_seed")
+    keras.utils.set_random_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+        global_state.set_global_attribute("global_random_seed", keras_seed)
+        global_state.set_global_attribute("global_seed_generator", None)
+        load_tf().random.set_seed(None)
+
+
+class _SkdenseTraining:
+    """Overrides shared by the classifier and the regressor.
+
+    The skdense estimator sets ``_skdense_plan`` before ``fit``: a dict with
+    ``stop`` (StopRule or None), ``validation`` ((X, y[, w]) raw, or None),
+    ``seed``, ``callbacks`` (this fit's extra Keras callbacks) and
+    ``user_model`` (bool).
+    """
+
+    _skdense_plan = None
+    _skdense_result = None
+
+    def _build_keras_model(self):
+        plan = self._skdense_plan or {}
+        if plan.get("user_model"):
+            with seeded_globals(plan.get("seed")):
+                return super()._build_keras_model()
+        return super()._build_keras_model()
+
+    def _ensure_compiled_model(self):
+        super()._ensure_compiled_model()
+        encoder = self.target_encoder_
+        # A user's model compiled with a sparse categorical loss takes class indices.
+        if getattr(encoder, "one_hot", False) and is_sparse_loss(self.model_.loss):
+            encoder.one_hot = False
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        plan = self._skdense_plan or {}
+        params = self.get_params()
+        fit_kwargs = {
+            k[len("fit__") :]: v
+            for k, v in params.items()
+            if k.startswith("fit__") and k != "fit__callbacks"
+        }
+        fit_kwargs.update(kwargs)
+        validation = plan.get("validation")
+        if validation is not None:
+            x_val, y_val, *w_val = validation
+            validation = (
+                self.feature_encoder_.transform(x_val),
+                self.target_encoder_.transform(y_val),
+                *w_val,
+            )
+        result = _training.fit_model(
+            self.model_,
+            X,
+            y,
+            sample_weight=sample_weight,
+            validation_data=validation,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=plan.get("seed"),
+            stop=plan.get("stop"),
+            callbacks=list(self._fit_callbacks) + list(plan.get("callbacks") or ()),
+            verbose=self.verbose,
+            fit_kwargs=fit_kwargs,
+        )
+        self.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
+        self._skdense_result = result
+
+    def _predict_raw(self, X, **kwargs):
+        if not self.initialized_:
+            raise NotFittedError("Estimator needs to be fit before `predict` can be called")
+        routed = {k: v for k, v in self.get_params().items() if k.startswith("predict__")}
+        if kwargs or routed or self._predict_callbacks:
+            return super()._predict_raw(X, **kwargs)
+        X, _ = self._validate_data(X=X, y=None)
+        return _training.predict(self.model_, self.feature_encoder_.transform(X))
+
+
+class SkdenseKerasClassifier(_SkdenseTraining, KerasClassifier):
+    """scikeras's KerasClassifier with skdense's target encoding, seeding and engine."""
+
+    _skdense_target = ("multiclass", None)
+
+    @property
+    def target_encoder(self):
+        task, classes = self._skdense_target
+        return ClassifierTargetEncoder(
+            task=task, classes=classes, one_hot=not is_sparse_loss(self.loss)
+        )
+
+
+class SkdenseKerasRegressor(_SkdenseTraining, KerasRegressor):
+    """scikeras's KerasRegressor with skdense's target encoding, seeding and engine."""
+
+    @property
+    def target_encoder(self):
+        return RegressorTargetEncoder()
+
+
+def make_keras_estimator(kind, *, plan, target=None, **params):
+    """Create the scikeras estimator that trains one skdense fit."""
+    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    est = cls(**params)
+    est._skdense_plan = plan
+    if target is not None:
+        est._skdense_target = target
+    return est
+
+
+def forget_plan(est):
+    """Drop the per-fit plan (validation arrays, callbacks) so pickles stay small."""
+    est._skdense_plan = None
+    return est

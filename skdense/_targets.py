@@ -1,0 +1,149 @@
+"""Target types and target encoders.
+
+A classifier's labels become what its output layer needs (0/1 for binary,
+one-hot or indices for multiclass, an indicator matrix for multilabel) and go
+back to labels and probabilities at predict; a regressor's targets become a
+float32 matrix.  The encoders follow scikeras's target-encoder protocol
+(``fit``/``transform``/``inverse_transform``/``get_metadata``).
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.multiclass import type_of_target
+
+CLASSIFIER_TASKS = {
+    "binary": "binary",
+    "multiclass": "multiclass",
+    "multilabel-indicator": "multilabel",
+}
+
+
+def classification_task(y, estimator_name):
+    """The classification task of ``y``: 'binary', 'multiclass' or 'multilabel'.
+
+    Raises a ValueError a user can act on for anything else.
+    """
+    target_type = type_of_target(y, input_name="y")
+    if target_type in ("continuous", "continuous-multioutput"):
+        raise ValueError(
+            f"{estimator_name} got a continuous target y (e.g. {np.ravel(y)[:3]}): it "
+            "classifies labels. Use DenseRegressor for a numeric target, or cast y to "
+            "integers or strings if these values are class labels."
+        )
+    if target_type not in CLASSIFIER_TASKS:
+        raise ValueError(
+            f"{estimator_name} supports binary, multiclass and multilabel-indicator "
+            f"targets; y is {target_type!r}. For several multiclass outputs wrap it in "
+            "sklearn.multioutput.MultiOutputClassifier."
+        )
+    task = CLASSIFIER_TASKS[target_type]
+    if task != "multilabel":
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(
+                f"{estimator_name} needs at least 2 classes in y to learn from; y has "
+                f"only one class: {classes[0]!r}."
+            )
+    return task
+
+
+class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
+    """Labels <-> network targets for one classification task.
+
+    Parameters
+    ----------
+    task : {'binary', 'multiclass', 'multilabel'}
+    classes : ndarray or None
+        The classes, fixed by the estimator on all of its training labels so a
+        validation split sees the same encoding.  None: learnt from ``y``.
+    one_hot : bool
+        Multiclass targets one-hot (for categorical cross-entropy) or indices
+        (for a sparse categorical loss).
+    """
+
+    def __init__(self, task="multiclass", classes=None, one_hot=True):
+        self.task = task
+        self.classes = classes
+        self.one_hot = one_hot
+
+    def fit(self, y):
+        y = np.asarray(y)
+        if self.task == "multilabel":
+            self.classes_ = np.arange(y.shape[1])
+        else:
+            self.classes_ = np.asarray(self.classes) if self.classes is not None else np.unique(y)
+        self.n_classes_ = len(self.classes_)
+        return self
+
+    def _indices(self, y):
+        y = np.ravel(y)
+        idx = np.searchsorted(self.classes_, y)
+        idx = np.clip(idx, 0, self.n_classes_ - 1)
+        unknown = self.classes_[idx] != y
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not seen at fit: {sorted(set(y[unknown].tolist()))[:5]}; "
+                f"known classes are {self.classes_.tolist()}."
+            )
+        return idx
+
+    def transform(self, y):
+        y = np.asarray(y)
+        if self.task == "multilabel":
+            return y.astype("float32")
+        idx = self._indices(y)
+        if self.task == "binary":
+            return idx.astype("float32").reshape(-1, 1)
+        if not self.one_hot:
+            return idx.astype("int32")
+        out = np.zeros((len(idx), self.n_classes_), dtype="float32")
+        out[np.arange(len(idx)), idx] = 1.0
+        return out
+
+    def inverse_transform(self, y, return_proba=False):
+        proba = np.asarray(y, dtype="float64")
+        if proba.ndim == 1:
+            proba = proba.reshape(-1, 1)
+        if self.task == "binary":
+            p1 = proba[:, -1]
+            proba = np.column_stack([1.0 - p1, p1])
+        if return_proba:
+            return proba
+        if self.task == "multilabel":
+            return (proba > 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def get_metadata(self):
+        units = 1 if self.task == "binary" else self.n_classes_
+        return {
+            "classes_": self.classes_,
+            "n_classes_": self.n_classes_,
+            "n_outputs_expected_": 1,
+            "skdense_task_": self.task,
+            "skdense_units_": units,
+        }
+
+
+class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
+    """Numeric targets <-> a float32 (n_samples, n_outputs) matrix."""
+
+    def fit(self, y):
+        y = np.asarray(y)
+        self.y_ndim_ = y.ndim
+        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        return self
+
+    def transform(self, y):
+        return np.asarray(y, dtype="float32").reshape(-1, self.n_outputs_)
+
+    def inverse_transform(self, y):
+        y = np.asarray(y, dtype="float64").reshape(-1, self.n_outputs_)
+        return y.ravel() if self.y_ndim_ == 1 else y
+
+    def get_metadata(self):
+        return {
+            "n_outputs_": self.n_outputs_,
+            "n_outputs_expected_": 1,
+            "skdense_task_": "regression",
+            "skdense_units_": self.n_outputs_,
+        }

@@ -1,0 +1,200 @@
+"""Built-in datasets (shipped with scikit-learn, no download) and task inference.
+
+Every built-in dataset is returned as a pandas DataFrame of features and a Series
+(or, for the multi-output ``linnerud``, a DataFrame) target, so that built-in and
+user tables go through the same preprocessing (``TabularPreprocessor``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TASKS = ("classification", "regression")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the runner needs to know about one built-in dataset."""
+
+    name: str
+    task: str
+    loader: str  # name of the sklearn.datasets loader
+    description: str
+
+
+DATASETS = {
+    "breast_cancer": DatasetInfo(
+        "breast_cancer", "classification", "load_breast_cancer", "569 x 30, 2 classes"
+    ),
+    "wine": DatasetInfo("wine", "classification", "load_wine", "178 x 13, 3 classes"),
+    "iris": DatasetInfo("iris", "classification", "load_iris", "150 x 4, 3 classes"),
+    "digits": DatasetInfo("digits", "classification", "load_digits", "1797 x 64, 10 classes"),
+    "diabetes": DatasetInfo("diabetes", "regression", "load_diabetes", "442 x 10, 1 target"),
+    "linnerud": DatasetInfo(
+        "linnerud", "regression", "load_linnerud", "20 x 3, 3 targets (multi-output)"
+    ),
+}
+"""Built-in datasets by name: ``{name: DatasetInfo(name, task, loader, description)}``."""
+
+
+def load_dataset(name):
+    """Load a built-in dataset by name.
+
+    Parameters
+    ----------
+    name : str
+        One of ``DATASETS`` (breast_cancer, wine, iris, digits, diabetes, linnerud).
+
+    Returns
+    -------
+    X : pandas.DataFrame
+    y : pandas.Series or pandas.DataFrame
+        A DataFrame for the multi-output ``linnerud``.
+    task : {"classification", "regression"}
+
+    Examples
+    --------
+    >>> from skdense.compare import load_dataset
+    >>> X, y, task = load_dataset("iris")
+    >>> X.shape, task
+    ((150, 4), 'classification')
+    """
+    if name not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset {name!r}. Built-in datasets: {', '.join(DATASETS)}."
+        )
+    import sklearn.datasets
+
+    info = DATASETS[name]
+    bunch = getattr(sklearn.datasets, info.loader)(as_frame=True)
+    X = bunch.data.astype("float64")
+    y = bunch.target
+    if isinstance(y, pd.DataFrame):
+        y = y.astype("float64")
+    elif info.task == "regression":
+        y = y.astype("float64")
+    return X, y, info.task
+
+
+def infer_task(y):
+    """Guess "classification" or "regression" from a target, and say why.
+
+    Returns ``(task, reason)``. Non-numeric (strings, booleans, categories) is a
+    classification target; numbers that are all integers with at most 20 distinct
+    values (and fewer distinct values than half the rows) are class labels;
+    anything else is a regression target.
+    """
+    values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] > 1:
+        return "regression", f"{values.shape[1]} target columns"
+    values = values.ravel()
+    series = pd.Series(values)
+    n_unique = series.nunique(dropna=True)
+    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return "classification", f"non-numeric target with {n_unique} distinct values"
+    finite = series.dropna().to_numpy(dtype=float)
+    integral = bool(np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)))
+    if integral and n_unique <= 20 and n_unique <= max(2, len(series) // 2):
+        return "classification", f"integer target with {n_unique} distinct values"
+    if integral:
+        return "regression", f"integer target with {n_unique} distinct values (more than 20)"
+    return "regression", "non-integer numeric target"
+
+
+def check_target(y, task):
+    """Raise ValueError (a message a user can act on) when ``y`` does not fit ``task``."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS} or None, got {task!r}.")
+    values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    series = pd.Series(values.ravel()) if values.ndim == 1 or values.shape[1] == 1 else None
+    if series is not None and series.isna().any():
+        raise ValueError(
+            f"The target has {int(series.isna().sum())} missing values; drop those rows first."
+        )
+    if task == "classification":
+        if series is None:
+            raise ValueError(
+                "Multi-output targets are supported for regression only; "
+                "pass one target column for classification."
+            )
+        counts = series.value_counts()
+        if len(counts) < 2:
+            raise ValueError(
+                f"The target has a single value ({counts.index[0]!r}); "
+                "classification needs at least 2 classes."
+            )
+        if pd.api.types.is_float_dtype(series) and not np.all(
+            series.to_numpy() == np.round(series.to_numpy())
+        ):
+            raise ValueError(
+                "The target has non-integer numbers, which do not fit task='classification'; "
+                "use task='regression'."
+            )
+    else:
+        frame = pd.DataFrame(values.reshape(len(values), -1))
+        for col in frame:
+            if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(
+                frame[col]
+            ):
+                raise ValueError(
+                    "The target is not numeric, which does not fit task='regression'; "
+                    "use task='classification'."
+                )
+        if frame.isna().any().any():
+            raise ValueError("The target has missing values; drop those rows first.")
+        if (frame.nunique() < 2).all():
+            raise ValueError(
+                "The target has a single value; there is nothing to regress on."
+            )
+
+
+def load_csv(path, target):
+    """Read a user's CSV file into ``(X, y)``, with errors a user can act on.
+
+    Columns of text become categorical features (imputed and one-hot encoded by the
+    preprocessing). A column that is *mostly* numbers but holds a few other entries
+    (``"12"``, ``"n/a?"``, ``"13"``) is an error, not silently a category: one-hot
+    encoding numbers would discard their order, and the junk is usually a typo or a
+    missing-value marker. The message names the column and the offending values;
+    fix them, or declare the marker with ``na_values``-style cleaning first.
+    Empty cells (and pandas' standard markers such as ``NA``) are missing values.
+    """
+    import os
+
+    if not os.path.isfile(path):
+        raise ValueError(f"CSV file not found: {path}")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"CSV file {path} is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"Could not parse {path} as CSV: {str(exc).strip()}") from None
+    if target not in frame.columns:
+        raise ValueError(
+            f"Target column {target!r} is not in {path}. Columns: {', '.join(map(str, frame.columns))}."
+        )
+    if frame.shape[1] < 2:
+        raise ValueError(f"{path} has no feature columns besides the target {target!r}.")
+    if len(frame) < 2:
+        raise ValueError(f"{path} has {len(frame)} data row(s); cross-validation needs many more.")
+    y = frame[target]
+    X = frame.drop(columns=[target])
+    for col in X.columns:
+        column = X[col]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column):
+            continue
+        present = column.dropna()
+        if present.empty:
+            continue
+        numeric = pd.to_numeric(present, errors="coerce")
+        bad = present[numeric.isna()]
+        if len(bad) and numeric.notna().mean() >= 0.5:
+            shown = ", ".join(repr(v) for v in pd.unique(bad)[:5])
+            rows = ", ".join(str(i + 2) for i in bad.index[:5])  # +2: header line, 1-based
+            raise ValueError(
+                f"Column {col!r} is numeric except for {len(bad)} value(s) ({shown}) on "
+                f"line(s) {rows}. Fix or blank those cells (blank = missing, imputed)."
+            )
+    X = X.dropna(axis=1, how="all")
+    return X, y

@@ -1,0 +1,68 @@
+"""One figure of a comparison: per dataset, scores (mean +- std) and fit times (log axis)."""
+
+import numpy as np
+
+COLORS = {"DL": "#d62728", "ML": "#1f77b4"}
+
+
+def plot_result(result, path=None):
+    """Draw ``result`` with matplotlib's Agg backend; save a PNG to ``path`` if given.
+
+    One row per dataset: left, the primary metric (accuracy or R^2) of each model as
+    mean +- standard deviation over the outer folds (DL models red, ML blue, best
+    marked with a star); right, the mean fit time (inner search + refit) on a log
+    axis. Returns the path, or the Figure when ``path`` is None.
+    """
+    # A bare Figure renders with Agg and never touches pyplot's global state or
+    # the user's interactive backend.
+    from matplotlib.figure import Figure
+
+    summary = result.summary()
+    datasets = list(dict.fromkeys(summary["dataset"]))
+    n_models = summary.groupby("dataset").size().max()
+    height = max(2.0, 0.35 * n_models + 1.0)
+    fig = Figure(figsize=(11, height * len(datasets) + 0.6), layout="constrained")
+    axes = fig.subplots(len(datasets), 2, squeeze=False, gridspec_kw={"width_ratios": [3, 2]})
+    for row, dataset in enumerate(datasets):
+        s = summary[summary["dataset"] == dataset].reset_index(drop=True)
+        metric = result.primary_metric(dataset)
+        y = np.arange(len(s))[::-1]
+        ax, ax_t = axes[row]
+        best = s["rank"].idxmin() if s["rank"].notna().any() else None
+        for i, r in s.iterrows():
+            color = COLORS.get(r["family"], "gray")
+            mean, std = r[f"{metric}_mean"], r[f"{metric}_std"]
+            if np.isnan(mean):
+                continue
+            ax.errorbar(mean, y[i], xerr=0 if np.isnan(std) else std, fmt="*" if i == best else "o",
+                        color=color, ms=11 if i == best else 6, capsize=4)
+            ax.annotate(f"{mean:.3f}", (mean, y[i]), xytext=(0, 7), textcoords="offset points",
+                        ha="center", fontsize=8)
+            if not np.isnan(r["fit_seconds"]):
+                ax_t.barh(y[i], r["fit_seconds"], color=color, alpha=0.8)
+                ax_t.annotate(f"{r['fit_seconds']:.2g}s", (r["fit_seconds"], y[i]),
+                              xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        labels = [f"{m} ({f})" for m, f in zip(s["model"], s["family"])]
+        for a in (ax, ax_t):
+            a.set_yticks(y, labels)
+            a.set_ylim(-0.7, len(s) - 0.3)
+            a.grid(axis="x", alpha=0.3)
+        ax_t.set_yticklabels([])
+        ax_t.set_xscale("log")
+        lo = ax_t.get_xlim()
+        ax_t.set_xlim(lo[0], lo[1] * 3)
+        sig = result.significance()
+        sig = sig[sig["dataset"] == dataset]
+        title = f"{dataset}: {metric} (mean ± std over {int(s['n_folds'].max())} outer folds)"
+        if len(sig) and not np.isnan(sig["p_value"].iloc[0]):
+            title += f"   best DL vs ML: p = {sig['p_value'].iloc[0]:.3g}"
+        ax.set_title(title, fontsize=10, loc="left")
+        ax_t.set_title("fit time per fold (search + refit), log scale", fontsize=10, loc="left")
+        if row == len(datasets) - 1:
+            ax.set_xlabel(metric + (" (higher is better)"))
+            ax_t.set_xlabel("seconds")
+    fig.suptitle("skdense compare: nested cross-validation (red: DL, blue: ML; ★ best)", fontsize=11)
+    if path is None:
+        return fig
+    fig.savefig(path, dpi=110)
+    return path

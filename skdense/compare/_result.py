@@ -1,0 +1,186 @@
+"""CompareResult: the tidy per-fold results and the summaries made from them."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ._runner import HIGHER_IS_BETTER, METRICS
+from ._stats import TEST_NAME, corrected_resampled_ttest
+
+
+class CompareResult:
+    """What :func:`compare` measured.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        One row per (dataset, model, outer fold): ``dataset, task, model, family,
+        fold, repeat, seed, n_train, n_test, status, error``, one column per metric
+        (``accuracy, log_loss`` for classification, ``r2, rmse`` for regression; NaN
+        where it does not apply), ``fit_seconds`` (the whole inner search plus the
+        refit), ``refit_seconds`` (the refit of the best candidate alone),
+        ``predict_seconds`` and ``best_params`` (JSON). ``status`` is ``ok``,
+        ``skipped`` (time budget) or ``error`` (with ``on_error="record"``).
+    info : dict
+        The settings of the run (cv, seeds, grids, backend, wall time, how each
+        dataset's task was decided).
+    """
+
+    def __init__(self, results, info):
+        self.results = results
+        self.info = info
+
+    # ------------------------------------------------------------------ helpers
+    def _valid(self):
+        """Rows usable for statistics: ok, in folds that no model of the dataset skipped."""
+        r = self.results
+        skipped = r.loc[r["status"] == "skipped", ["dataset", "fold"]].drop_duplicates()
+        key = pd.MultiIndex.from_frame(r[["dataset", "fold"]])
+        bad = pd.MultiIndex.from_frame(skipped) if len(skipped) else key[:0]
+        return r[(r["status"] == "ok") & ~key.isin(bad)]
+
+    def primary_metric(self, dataset):
+        """The metric that selects hyper-parameters and ranks models (accuracy or r2)."""
+        return METRICS[self.info["tasks"][dataset]][0]
+
+    # ---------------------------------------------------------------- summaries
+    def summary(self):
+        """Mean and standard deviation over outer folds, per dataset and model.
+
+        Columns: ``task, family, n_folds``, ``<metric>_mean`` and ``<metric>_std`` for
+        each metric, mean ``fit_seconds`` and ``predict_seconds``, ``rank`` (1 = best
+        primary metric within the dataset), ``avg_rank`` (the model's mean rank
+        over all datasets), and, on the rows of the best DL and the best ML model
+        of each dataset, ``vs`` (the other one) and ``p_value`` of the paired
+        corrected resampled t-test (Nadeau & Bengio 2003) between them. The
+        test's name is in ``summary().attrs["test"]``; see :meth:`significance`.
+        """
+        valid = self._valid()
+        metrics = [m for task in ("classification", "regression") for m in METRICS[task]
+                   if task in self.info["tasks"].values()]
+        rows = []
+        for (dataset, model), g in self.results.groupby(["dataset", "model"], sort=False):
+            v = valid[(valid["dataset"] == dataset) & (valid["model"] == model)]
+            row = {
+                "dataset": dataset,
+                "model": model,
+                "task": g["task"].iloc[0],
+                "family": g["family"].iloc[0],
+                "n_folds": len(v),
+            }
+            for m in metrics:
+                row[f"{m}_mean"] = v[m].mean() if m in v and len(v) else np.nan
+                row[f"{m}_std"] = v[m].std(ddof=1) if m in v and len(v) > 1 else np.nan
+            row["fit_seconds"] = v["fit_seconds"].mean() if len(v) else np.nan
+            row["predict_seconds"] = v["predict_seconds"].mean() if len(v) else np.nan
+            rows.append(row)
+        out = pd.DataFrame(rows)
+        out["rank"] = np.nan
+        for dataset, idx in out.groupby("dataset", sort=False).groups.items():
+            m = self.primary_metric(dataset)
+            out.loc[idx, "rank"] = out.loc[idx, f"{m}_mean"].rank(
+                ascending=not HIGHER_IS_BETTER[m], method="average"
+            )
+        out["avg_rank"] = out["model"].map(out.groupby("model")["rank"].mean())
+        out["vs"] = ""
+        out["p_value"] = np.nan
+        for s in self.significance().itertuples():
+            for me, other in ((s.best_dl, s.best_ml), (s.best_ml, s.best_dl)):
+                if isinstance(me, str) and isinstance(other, str):
+                    sel = (out["dataset"] == s.dataset) & (out["model"] == me)
+                    out.loc[sel, "vs"] = other
+                    out.loc[sel, "p_value"] = s.p_value
+        out.attrs["test"] = TEST_NAME
+        return out
+
+    def ranks(self):
+        """Average rank of each model over the datasets it ran on (1 = best), best first."""
+        s = self.summary()
+        return (
+            s.groupby("model", sort=False)
+            .agg(avg_rank=("rank", "mean"), n_datasets=("rank", "count"))
+            .sort_values("avg_rank")
+            .reset_index()
+        )
+
+    def significance(self):
+        """Best DL model vs best ML model of each dataset, on the same outer folds.
+
+        "Best" is the highest mean primary metric (accuracy or R^2) within each family
+        (DL: skdense Dense* and sklearn MLP*; ML: the rest). The test is the
+        corrected resampled t-test of Nadeau & Bengio (2003) on the paired fold
+        scores: a small ``p_value`` (say < 0.05) means the difference is larger than
+        the fold-to-fold noise of cross-validation explains; a large one means these
+        data cannot tell the two apart, which is not the same as "they are equal".
+        The best models are picked on the same folds that test them, which makes
+        small p-values a little optimistic.
+
+        Columns: ``dataset, metric, best_dl, dl_score, best_ml, ml_score, diff``
+        (DL minus ML), ``t, p_value, n_folds, test``.
+        """
+        valid = self._valid()
+        rows = []
+        for dataset in dict.fromkeys(self.results["dataset"]):
+            m = self.primary_metric(dataset)
+            sign = 1 if HIGHER_IS_BETTER[m] else -1
+            v = valid[valid["dataset"] == dataset]
+            means = v.groupby("model", sort=False)[m].mean()
+            fam = v.groupby("model", sort=False)["family"].first()
+            best = {}
+            for f in ("DL", "ML"):
+                cand = (sign * means[fam == f]).dropna()
+                best[f] = cand.idxmax() if len(cand) else None
+            row = {"dataset": dataset, "metric": m, "best_dl": best["DL"], "dl_score": np.nan,
+                   "best_ml": best["ML"], "ml_score": np.nan, "diff": np.nan, "t": np.nan,
+                   "p_value": np.nan, "n_folds": 0, "test": TEST_NAME}
+            if best["DL"] is not None and best["ML"] is not None:
+                a = v[v["model"] == best["DL"]].set_index("fold")
+                b = v[v["model"] == best["ML"]].set_index("fold")
+                folds = a.index.intersection(b.index)
+                a, b = a.loc[folds], b.loc[folds]
+                t, p = corrected_resampled_ttest(
+                    a[m].to_numpy(), b[m].to_numpy(), a["n_train"].mean(), a["n_test"].mean()
+                )
+                row.update(dl_score=a[m].mean(), ml_score=b[m].mean(),
+                           diff=a[m].mean() - b[m].mean(), t=t, p_value=p, n_folds=len(folds))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ output
+    def to_csv(self, path):
+        """Write the per-fold ``results`` table as CSV; return the path."""
+        self.results.to_csv(path, index=False)
+        return path
+
+    def to_json(self, path=None):
+        """Results, summary, significance and run settings as JSON (a string, or a file)."""
+
+        def records(df):
+            return json.loads(df.to_json(orient="records", double_precision=15))
+
+        doc = {
+            "info": self.info,
+            "results": records(self.results),
+            "summary": records(self.summary()),
+            "significance": records(self.significance()),
+        }
+        text = json.dumps(doc, indent=2, default=repr)
+        if path is None:
+            return text
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return path
+
+    def plot(self, path=None):
+        """Save (or return) a figure: scores with error bars per dataset, and fit times."""
+        from ._plot import plot_result
+
+        return plot_result(self, path)
+
+    def __repr__(self):
+        n_ok = int((self.results["status"] == "ok").sum())
+        return (
+            f"<CompareResult: {self.results['dataset'].nunique()} dataset(s), "
+            f"{self.results['model'].nunique()} model(s), {n_ok}/{len(self.results)} jobs ok>"
+        )

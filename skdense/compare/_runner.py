@@ -1,0 +1,461 @@
+"""Nested cross-validation of many models on many datasets, as independent jobs.
+
+One job is one (dataset, model, outer fold): an inner search (GridSearchCV or
+RandomizedSearchCV) over the model's grid on the outer training rows, a refit of
+the best candidate on all of them, and scoring on the outer test rows. Jobs share
+nothing, so joblib runs them in order, on local processes (``n_jobs``) or on a
+Dask cluster (``scheduler``) with the same code and, because every job seeds
+itself from (random_state, dataset, model, fold), the same numbers.
+"""
+
+import json
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _datasets, _models
+
+METRICS = {
+    "classification": ("accuracy", "log_loss"),
+    "regression": ("r2", "rmse"),
+}
+"""Metrics per task; the first one (accuracy, R^2) also selects hyper-parameters."""
+
+HIGHER_IS_BETTER = {"accuracy": True, "log_loss": False, "r2": True, "rmse": False}
+
+
+@dataclass
+class _Job:
+    dataset: str
+    model: str
+    fold: int
+    repeat: int
+    train: np.ndarray
+    test: np.ndarray
+    seed: int
+
+
+@dataclass
+class _Dataset:
+    name: str
+    X: object
+    y: object
+    task: str
+    note: str  # how the task was decided
+
+
+def _take(data, idx):
+    if hasattr(data, "iloc"):
+        return data.iloc[idx]
+    return np.asarray(data)[idx]
+
+
+def _json_params(params):
+    def default(v):
+        if isinstance(v, np.generic):
+            return v.item()
+        return repr(v)
+
+    return json.dumps(params, default=default, sort_keys=True)
+
+
+def _limit_tf_threads(threads):
+    """Size TensorFlow's pools for a worker before TF loads in it (skdense._backend reads it)."""
+    if threads is not None and not os.environ.get("SKDENSE_NUM_THREADS"):
+        os.environ["SKDENSE_NUM_THREADS"] = str(os.environ.get("OMP_NUM_THREADS") or threads)
+
+
+def _score(task, estimator, X_test, y_test):
+    from sklearn.metrics import accuracy_score, log_loss, r2_score, root_mean_squared_error
+
+    t0 = time.perf_counter()
+    pred = estimator.predict(X_test)
+    predict_seconds = time.perf_counter() - t0
+    y_true = np.asarray(y_test)
+    if task == "classification":
+        scores = {"accuracy": accuracy_score(y_true, pred), "log_loss": np.nan}
+        if hasattr(estimator, "predict_proba"):
+            proba = estimator.predict_proba(X_test)
+            scores["log_loss"] = log_loss(y_true, proba, labels=estimator.classes_)
+    else:
+        pred = np.asarray(pred, dtype=float).reshape(y_true.shape)
+        # Multi-output targets (linnerud): the uniform average over outputs of each metric.
+        scores = {
+            "r2": r2_score(y_true, pred, multioutput="uniform_average"),
+            "rmse": root_mean_squared_error(y_true, pred, multioutput="uniform_average"),
+        }
+    return {k: float(v) for k, v in scores.items()}, predict_seconds
+
+
+def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, deadline, threads, on_error):
+    """Fit and score one (dataset, model, outer fold); return one results row as a dict."""
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV, StratifiedKFold
+
+    row = {
+        "dataset": job.dataset,
+        "task": task,
+        "model": job.model,
+        "family": _models.family(estimator),
+        "fold": job.fold,
+        "repeat": job.repeat,
+        "seed": job.seed,
+        "n_train": len(job.train),
+        "n_test": len(job.test),
+        "status": "ok",
+        "error": "",
+    }
+    for m in METRICS[task]:
+        row[m] = np.nan
+    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan, best_params="")
+    if deadline is not None and time.time() > deadline:
+        row["status"] = "skipped"
+        row["error"] = "time_budget exceeded before this job started"
+        return row
+    _limit_tf_threads(threads)
+    X_train, y_train = _take(X, job.train), _take(y, job.train)
+    X_test, y_test = _take(X, job.test), _take(y, job.test)
+    est = _models.seed_estimator(clone(estimator), job.seed)
+    splitter = StratifiedKFold if task == "classification" else KFold
+    inner = splitter(n_splits=inner_cv, shuffle=True, random_state=job.seed)
+    scoring = METRICS[task][0]
+    if grid:
+        if search == "random":
+            model = RandomizedSearchCV(
+                est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=True,
+                n_jobs=1, random_state=job.seed, error_score="raise",
+            )
+        else:
+            model = GridSearchCV(
+                est, grid, cv=inner, scoring=scoring, refit=True, n_jobs=1, error_score="raise"
+            )
+    else:
+        model = est  # no grid: fit the model as given (no inner search)
+    try:
+        t0 = time.perf_counter()
+        model.fit(X_train, y_train)
+        row["fit_seconds"] = time.perf_counter() - t0
+        row["refit_seconds"] = getattr(model, "refit_time_", row["fit_seconds"])
+        row["best_params"] = _json_params(getattr(model, "best_params_", {}))
+        scores, row["predict_seconds"] = _score(task, model, X_test, y_test)
+        row.update(scores)
+    except Exception as exc:  # noqa: BLE001 - recorded or re-raised, as the caller chose
+        if on_error == "raise":
+            raise
+        row["status"] = "error"
+        row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    return row
+
+
+def _resolve_datasets(X, y, datasets, task):
+    """The datasets to run: built-in names and/or the user's (X, y)."""
+    out = []
+    if X is not None or y is not None:
+        if X is None or y is None:
+            raise ValueError("Pass both X and y (or neither, to use the built-in datasets).")
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        if task is None:
+            task_, reason = _datasets.infer_task(y)
+            note = f"inferred task={task_!r} ({reason})"
+        else:
+            task_, note = task, f"task={task!r} given"
+        _datasets.check_target(y, task_)
+        out.append(_Dataset("data", X, y, task_, note))
+    if isinstance(datasets, str):
+        datasets = [datasets]
+    if datasets is None and not out:
+        datasets = list(_datasets.DATASETS)
+    for item in datasets or ():
+        if isinstance(item, str):
+            Xd, yd, task_d = _datasets.load_dataset(item)
+            out.append(_Dataset(item, Xd, yd, task_d, "built-in"))
+        else:
+            raise ValueError(f"datasets must be names of built-in datasets, got {item!r}.")
+    names = [d.name for d in out]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Duplicate dataset names: {names}.")
+    return out
+
+
+def _resolve_models(data, models, param_grids, quick):
+    """``({name: estimator}, {name: grid})`` for one dataset."""
+    multioutput = np.ndim(data.y) == 2 and np.shape(data.y)[1] > 1
+    frame = hasattr(data.X, "columns")
+    if models is None:
+        names = list(_models.MODEL_NAMES)
+    elif isinstance(models, str):
+        names = [models]
+    elif isinstance(models, dict):
+        names = list(models)
+    else:
+        names = list(models)
+    if not names:
+        raise ValueError("No models to compare.")
+    user = models if isinstance(models, dict) else {}
+    unknown = [n for n in names if n not in user and n not in _models.MODEL_NAMES]
+    if unknown:
+        raise ValueError(
+            f"Unknown model(s) {', '.join(map(repr, unknown))}. Default models: "
+            f"{', '.join(_models.MODEL_NAMES)} (or pass {{name: estimator}})."
+        )
+    defaults = [n for n in names if user.get(n) is None]
+    if data.task == "classification" and multioutput:
+        raise ValueError(f"Dataset {data.name!r}: multi-output classification is not supported.")
+    estimators = _models.default_models(
+        data.task, frame=frame, quick=quick, multioutput=multioutput, names=defaults
+    ) if defaults else {}
+    grids = _models.default_grids(
+        data.task, quick=quick, multioutput=multioutput, names=defaults
+    ) if defaults else {}
+    for n in names:
+        if user.get(n) is not None:
+            estimators[n] = user[n]
+            grids[n] = {}
+    for n, g in (param_grids or {}).items():
+        if n not in names:
+            raise ValueError(f"param_grids has {n!r}, which is not among the models {names}.")
+        grids[n] = g or {}
+    return {n: estimators[n] for n in names}, grids
+
+
+def _check_sizes(data, cv, inner_cv):
+    n = len(data.y)
+    if n < 2 * cv:
+        raise ValueError(
+            f"Dataset {data.name!r} has {n} rows; cv={cv} needs at least {2 * cv}."
+        )
+    if data.task == "classification":
+        counts = pd.Series(np.asarray(data.y).ravel()).value_counts()
+        need = cv
+        if counts.min() < need:
+            raise ValueError(
+                f"Dataset {data.name!r}: class {counts.idxmin()!r} has {counts.min()} row(s); "
+                f"stratified cv={cv} needs at least {need} per class. Lower cv or drop rare classes."
+            )
+
+
+def _outer_splits(data, cv, n_repeats, random_state):
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+    cls = RepeatedStratifiedKFold if data.task == "classification" else RepeatedKFold
+    splitter = cls(n_splits=cv, n_repeats=n_repeats, random_state=random_state)
+    y = np.asarray(data.y)
+    y = y.ravel() if data.task == "classification" else y
+    return list(splitter.split(np.zeros((len(y), 1)), y))
+
+
+class _Progress:
+    """A rich progress bar (elapsed, ETA) over jobs, or a user callback, or nothing."""
+
+    def __init__(self, progress, total):
+        self.callback = progress if callable(progress) else None
+        self.bar = None
+        if progress is True:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("[bold]compare"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("jobs"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+                transient=False,
+            )
+            self.task = self.bar.add_task("", total=total)
+
+    def __enter__(self):
+        if self.bar is not None:
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def update(self, row):
+        if self.bar is not None:
+            desc = f"{row['dataset']} / {row['model']} / fold {row['fold']}"
+            self.bar.update(self.task, advance=1, description=desc)
+        if self.callback is not None:
+            self.callback(row)
+
+
+def compare(
+    X=None,
+    y=None,
+    *,
+    datasets=None,
+    models=None,
+    param_grids=None,
+    task=None,
+    cv=5,
+    n_repeats=1,
+    search="grid",
+    n_jobs=None,
+    scheduler=None,
+    random_state=0,
+    time_budget=None,
+    progress=True,
+    quick=False,
+    inner_cv=None,
+    n_iter=10,
+    on_error="raise",
+):
+    """Compare classical ML and dense neural networks by nested cross-validation.
+
+    Every model is tuned by an inner search on the outer training folds only and
+    scored on the outer test fold; all models of a dataset see the same outer folds
+    (stratified for classification, seeded by ``random_state``). DenseClassifier's
+    early-stopping split is drawn inside its fit, i.e. from the inner training rows.
+
+    Parameters
+    ----------
+    X, y : DataFrame/array and Series/array, optional
+        Your data (named ``"data"`` in the results). ``y`` may be 2-D for
+        multi-output regression. Without X, y: the built-in datasets.
+    datasets : str or list of str, optional
+        Built-in dataset names (see ``DATASETS``); default: all of them when no
+        X, y is given, none otherwise.
+    models : list of str or dict, optional
+        Default model names (``linear``, ``random_forest``, ``hist_gradient_boosting``,
+        ``mlp``, ``dense``) or ``{name: estimator}``; a value of None picks the default
+        model of that name. Your estimators are used as given (bring your own
+        preprocessing) and are tuned only if ``param_grids`` has a grid for them.
+    param_grids : dict, optional
+        ``{name: grid}``, replacing the default grid of that model; an empty grid
+        fits the model without an inner search.
+    task : {"classification", "regression"}, optional
+        For X, y; inferred when None (see ``infer_task``).
+    cv : int, default 5
+        Outer folds. ``n_repeats`` repeats them with different shuffles.
+    search : {"grid", "random"}
+        Inner GridSearchCV, or RandomizedSearchCV with ``n_iter`` candidates.
+    n_jobs : int, optional
+        Parallel (dataset, model, fold) jobs through joblib (-1: all cores).
+    scheduler : str or distributed.Client, optional
+        Run the jobs on a Dask cluster (``"tcp://host:8786"``) through joblib's dask
+        backend. Results are the same as a local run with the same ``random_state``.
+    random_state : int, default 0
+        Seeds the outer folds and, per (dataset, model, fold), every estimator and
+        inner splitter.
+    time_budget : float, optional
+        Seconds. Jobs run fold by fold (fold 0 of every dataset and model, then fold
+        1, ...); a job that would *start* after the budget is spent is skipped and
+        marked ``status="skipped"`` in the results. Running jobs finish, so a run
+        may overshoot by about one job. Statistics use only the folds every model
+        compared completed.
+    progress : bool or callable, default True
+        A progress bar on the terminal, or a function called with each finished row.
+    quick : bool
+        Small grids, fewer trees/epochs, 2 inner folds: for a first look.
+    inner_cv : int, optional
+        Inner folds of the search (default 3; 2 with ``quick``).
+    on_error : {"raise", "record"}
+        Whether a failing fit stops the run or is recorded as ``status="error"``.
+
+    Returns
+    -------
+    CompareResult
+    """
+    from joblib import Parallel, delayed, parallel_config
+
+    from ._result import CompareResult
+
+    if search not in ("grid", "random"):
+        raise ValueError(f"search must be 'grid' or 'random', got {search!r}.")
+    if on_error not in ("raise", "record"):
+        raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}.")
+    if not isinstance(cv, (int, np.integer)) or cv < 2:
+        raise ValueError(f"cv must be an int >= 2, got {cv!r}.")
+    if inner_cv is None:
+        inner_cv = 2 if quick else 3
+    data = _resolve_datasets(X, y, datasets, task)
+    jobs_by_fold = []
+    per_dataset = {}
+    for d in data:
+        _check_sizes(d, cv, inner_cv)
+        estimators, grids = _resolve_models(d, models, param_grids, quick)
+        splits = _outer_splits(d, cv, n_repeats, random_state)
+        per_dataset[d.name] = (d, estimators, grids)
+        for i, (train, test) in enumerate(splits):
+            for name in estimators:
+                seed = _models.job_seed(random_state, d.name, name, i)
+                jobs_by_fold.append((i, _Job(d.name, name, i, i // cv, train, test, seed)))
+    # Fold-major order: a time budget then cuts whole folds, not whole models.
+    jobs = [job for _, job in sorted(jobs_by_fold, key=lambda p: p[0])]
+
+    client, own_client = None, False
+    if scheduler is not None:
+        from distributed import Client
+
+        if isinstance(scheduler, Client):
+            client = scheduler
+        else:
+            client, own_client = Client(scheduler), True
+    parallel = client is not None or (n_jobs not in (None, 1))
+    threads = 1 if parallel else None
+    deadline = None if time_budget is None else time.time() + float(time_budget)
+
+    def tasks():
+        for job in jobs:
+            d, estimators, grids = per_dataset[job.dataset]
+            yield delayed(_run_job)(
+                job, d.task, estimators[job.model], grids[job.model], d.X, d.y,
+                search=search, inner_cv=inner_cv, n_iter=n_iter, deadline=deadline,
+                threads=threads, on_error=on_error,
+            )
+
+    rows = []
+    t_start = time.perf_counter()
+    try:
+        if client is not None:
+            config = parallel_config(backend="dask", client=client, n_jobs=-1)
+        else:
+            config = parallel_config(n_jobs=n_jobs)
+        with config, _Progress(progress, len(jobs)) as bar:
+            for row in Parallel(return_as="generator_unordered")(tasks()):
+                rows.append(row)
+                bar.update(row)
+    finally:
+        if own_client:
+            client.close()
+    wall = time.perf_counter() - t_start
+
+    results = pd.DataFrame(rows)
+    order = {d.name: i for i, d in enumerate(data)}
+    model_order = {}
+    for d in data:
+        for n in per_dataset[d.name][1]:
+            model_order.setdefault(n, len(model_order))
+    results = results.sort_values(
+        ["dataset", "model", "fold"],
+        key=lambda s: s.map(order) if s.name == "dataset" else (s.map(model_order) if s.name == "model" else s),
+    ).reset_index(drop=True)
+    info = {
+        "tasks": {d.name: d.task for d in data},
+        "notes": {d.name: d.note for d in data},
+        "cv": cv,
+        "n_repeats": n_repeats,
+        "inner_cv": inner_cv,
+        "search": search,
+        "random_state": random_state,
+        "quick": quick,
+        "wall_seconds": wall,
+        "backend": "dask" if client is not None else ("loky" if parallel else "sequential"),
+        "grids": {name: {m: g for m, g in per_dataset[name][2].items()} for name in per_dataset},
+    }
+    return CompareResult(results, info)

@@ -1,0 +1,1045 @@
+"""Preprocessing for dense networks, as scikit-learn transformers.
+
+Dense (MLP) networks need a 2-D float matrix with no missing values, on a
+sensible scale.  This module turns real inputs into that matrix inside a
+:class:`~sklearn.pipeline.Pipeline`, so the preprocessing is fitted on the
+training folds only and travels with the model:
+
+- :class:`TabularPreprocessor`: a pandas DataFrame (or a numpy array) with
+  numeric, boolean and categorical columns and missing values -> float32.
+- :class:`Flatten`: images ``(n, h, w[, c])`` -> ``(n, h*w[*c])``.
+- :func:`make_dense_pipeline`: the one-line way in,
+  ``make_dense_pipeline().fit(df, y)``.
+
+Only scikit-learn, numpy and pandas are imported here; the Keras estimators
+are imported inside :func:`make_dense_pipeline` and :class:`AutoDense`.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    OneHotEncoder,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, check_is_fitted
+
+__all__ = ["TabularPreprocessor", "Flatten", "make_dense_pipeline", "AutoDense"]
+
+
+# --------------------------------------------------------------------------
+# Column coercion helpers (module level so that fitted objects pickle).
+# --------------------------------------------------------------------------
+
+
+def _to_float(X):
+    """Numeric or boolean columns (any pandas dtype, pd.NA included) -> float64 array."""
+    if isinstance(X, pd.DataFrame):
+        return np.column_stack(
+            [
+                pd.to_numeric(X.iloc[:, j], errors="raise").to_numpy(
+                    dtype=np.float64, na_value=np.nan
+                )
+                for j in range(X.shape[1])
+            ]
+        ).reshape(len(X), X.shape[1])
+    return np.asarray(X, dtype=np.float64)
+
+
+def _category_labels(column):
+    """One column -> object array of str labels, missing values as np.nan.
+
+    Labels are strings so that mixed columns (``[1, "a"]``) sort, and a
+    whole-number float (``3.0``, what an int column becomes once it holds a
+    NaN) gives the same label as the int ``3``.
+    """
+    values = pd.Series(column).astype(object).to_numpy()
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            out[i] = np.nan
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = str(int(v))
+        else:
+            out[i] = str(v)
+    return out
+
+
+def _to_labels(X):
+    """Categorical columns -> 2-D object array of str labels (np.nan for missing)."""
+    if isinstance(X, pd.DataFrame):
+        cols = [_category_labels(X.iloc[:, j]) for j in range(X.shape[1])]
+    else:
+        X = np.asarray(X, dtype=object)
+        cols = [_category_labels(X[:, j]) for j in range(X.shape[1])]
+    if not cols:
+        return np.empty((len(X), 0), dtype=object)
+    return np.column_stack(cols)
+
+
+def smooth_clip(X):
+    """Clip smoothly to (-3, 3): ``x / sqrt(1 + (x / 3) ** 2)``.
+
+    Close to the identity for ``|x| << 3`` and bounded by 3 in absolute
+    value, so outliers cannot dominate a dense layer's pre-activations.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    return X / np.sqrt(1.0 + (X / 3.0) ** 2)
+
+
+# --------------------------------------------------------------------------
+# Parameter declarations, next to the class that uses them.
+# --------------------------------------------------------------------------
+
+_SCALERS = ("minmax", "standard", "robust", "quantile", "robust_clip", None)
+_NUMERIC_IMPUTERS = ("median", "mean")
+_CATEGORICAL_IMPUTERS = ("most_frequent", "missing")
+
+
+def _make_scaler(name, n_samples):
+    if name == "minmax":
+        return MinMaxScaler()
+    if name == "standard":
+        return StandardScaler()
+    if name == "robust":
+        return RobustScaler()
+    if name == "quantile":
+        return QuantileTransformer(
+            output_distribution="normal", n_quantiles=max(1, min(1000, n_samples))
+        )
+    if name == "robust_clip":
+        return make_pipeline(
+            RobustScaler(),
+            FunctionTransformer(smooth_clip, feature_names_out="one-to-one"),
+        )
+    return "passthrough"  # None
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Turn a mixed-type table into a float32 matrix a dense network can use.
+
+    Each column's kind is decided at ``fit`` from its dtype (or from the
+    explicit ``categorical_features`` / ``numeric_features`` lists):
+
+    - numeric (int, float, nullable ``Int64``/``Float64``): missing values
+      imputed (``numeric_imputer``), optional missing-value indicators, then
+      scaled (``scaler``);
+    - boolean (``bool``, nullable ``boolean``, object columns holding only
+      True/False): imputed with the most frequent value, encoded 0/1;
+    - categorical (``str``/``string``, ``object`` holding strings,
+      ``category``): imputed (``categorical_imputer``), then one-hot encoded;
+      categories not seen at fit are encoded as all zeros.
+
+    Columns with a single value (counting "missing" as a value) are dropped;
+    columns with no observed value are dropped with a warning.  Datetime,
+    timedelta, period, interval and complex columns, and object columns that
+    hold lists, dicts or other containers, raise a ``ValueError`` naming the
+    column: extract numeric features from them first.
+
+    Parameters
+    ----------
+    scaler : {"standard", "minmax", "robust", "quantile", "robust_clip"} or None, \
+            default="standard"
+        How numeric columns are scaled after imputation. ``"standard"``: zero
+        mean, unit variance. ``"minmax"``: to [0, 1]. ``"robust"``: median and
+        inter-quartile range (IQR). ``"quantile"``: rank-based map to a
+        standard normal (any monotone distribution becomes Gaussian).
+        ``"robust_clip"``: median/IQR scaling then the smooth clip
+        ``x / sqrt(1 + (x/3)**2)`` (bounded to (-3, 3); for heavy tails).
+        ``None``: no scaling.
+    numeric_imputer : {"median", "mean"}, default="median"
+        How missing numeric values are filled.
+    add_indicator : bool, default=False
+        Add a 0/1 column per numeric column that had missing values at fit.
+    categorical_imputer : {"most_frequent", "missing"}, default="most_frequent"
+        Fill missing categories with the most frequent one, or treat
+        ``"missing"`` as a category of its own.
+    min_frequency : int, float or None, default=None
+        Categories seen fewer times than this (or in a smaller fraction of
+        rows, if a float in (0, 1)) are grouped into one "infrequent" column.
+        Passed to :class:`~sklearn.preprocessing.OneHotEncoder`.
+    max_categories : int or None, default=None
+        At most this many one-hot columns per categorical column, the rarest
+        categories grouped as "infrequent".
+    categorical_features : list of str or int, or None, default=None
+        Columns (names, or positions) to treat as categorical whatever their
+        dtype, e.g. integer codes.
+    numeric_features : list of str or int, or None, default=None
+        Columns to treat as numeric whatever their dtype.
+    drop_constant : bool, default=True
+        Drop columns with a single distinct value at fit.
+
+    Attributes
+    ----------
+    column_transformer_ : sklearn.compose.ColumnTransformer
+        The fitted composition of imputers, scalers and encoders that does
+        the work; it accepts the same input as this transformer.
+    numeric_features_, boolean_features_, categorical_features_ : list
+        Column names (or ``"x<i>"`` for arrays) in each group.
+    dropped_features_ : dict
+        Column name -> reason (``"constant"`` or ``"all missing"``).
+    n_features_in_ : int
+        Number of input columns seen at fit.
+    feature_names_in_ : ndarray of str
+        Input column names; only when ``X`` at fit was a DataFrame whose
+        column names are all strings.
+
+    See Also
+    --------
+    make_dense_pipeline : This transformer followed by a Dense estimator.
+    sklearn.compose.ColumnTransformer : Per-column preprocessing by hand.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from skdense.preprocessing import TabularPreprocessor
+    >>> df = pd.DataFrame({"age": [22.0, np.nan, 41.0, 35.0],
+    ...                    "city": ["Oslo", "Rome", None, "Oslo"]})
+    >>> pre = TabularPreprocessor(scaler="minmax").fit(df)
+    >>> pre.get_feature_names_out().tolist()
+    ['numeric__age', 'categorical__city_Oslo', 'categorical__city_Rome']
+    >>> pre.transform(df).dtype
+    dtype('float32')
+    """
+
+    _parameter_constraints = {
+        "scaler": _SCALERS,
+        "numeric_imputer": _NUMERIC_IMPUTERS,
+        "categorical_imputer": _CATEGORICAL_IMPUTERS,
+    }
+
+    def __init__(
+        self,
+        scaler="standard",
+        *,
+        numeric_imputer="median",
+        add_indicator=False,
+        categorical_imputer="most_frequent",
+        min_frequency=None,
+        max_categories=None,
+        categorical_features=None,
+        numeric_features=None,
+        drop_constant=True,
+    ):
+        self.scaler = scaler
+        self.numeric_imputer = numeric_imputer
+        self.add_indicator = add_indicator
+        self.categorical_imputer = categorical_imputer
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+        self.categorical_features = categorical_features
+        self.numeric_features = numeric_features
+        self.drop_constant = drop_constant
+
+    # ---------------------------------------------------------------- checks
+    def _validate_params(self):
+        for name, allowed in self._parameter_constraints.items():
+            value = getattr(self, name)
+            if not any(value is a or (a is not None and value == a) for a in allowed):
+                shown = ", ".join(repr(a) for a in allowed)
+                raise ValueError(
+                    f"TabularPreprocessor got {name}={value!r}; allowed values are {shown}."
+                )
+        mf = self.min_frequency
+        if mf is not None and not (
+            (isinstance(mf, numbers.Integral) and not isinstance(mf, bool) and mf >= 1)
+            or (isinstance(mf, numbers.Real) and 0.0 < mf < 1.0)
+        ):
+            raise ValueError(
+                f"TabularPreprocessor got min_frequency={mf!r}; use None, an int >= 1 "
+                "(a count of rows) or a float in (0, 1) (a fraction of rows)."
+            )
+        mc = self.max_categories
+        if mc is not None and not (
+            isinstance(mc, numbers.Integral) and not isinstance(mc, bool) and mc >= 2
+        ):
+            raise ValueError(
+                f"TabularPreprocessor got max_categories={mc!r}; use None or an int >= 2."
+            )
+        for name in ("add_indicator", "drop_constant"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(
+                    f"TabularPreprocessor got {name}={getattr(self, name)!r}; use True or False."
+                )
+
+    @staticmethod
+    def _as_frame(X, where):
+        """X -> (DataFrame with str column names, feature names or None)."""
+        if isinstance(X, pd.DataFrame):
+            names = list(X.columns)
+            if not names:
+                raise ValueError(
+                    f"TabularPreprocessor.{where} got 0 feature(s) (shape={X.shape}) while "
+                    "a minimum of 1 is required."
+                )
+            if all(isinstance(c, str) for c in names):
+                return X, np.asarray(names, dtype=object)
+            X = X.copy(deep=False)
+            X.columns = [str(c) for c in names]
+            return X, None
+        if isinstance(X, pd.Series):
+            raise ValueError(
+                f"TabularPreprocessor.{where} got a pandas Series; pass a DataFrame "
+                "(e.g. series.to_frame()) or a 2-D array."
+            )
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise ValueError(
+                f"TabularPreprocessor.{where} got a sparse matrix; it expects a DataFrame "
+                "or a dense 2-D array (call X.toarray() if it fits in memory)."
+            )
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            hint = (
+                " For images, put skdense.preprocessing.Flatten() in the pipeline instead."
+                if arr.ndim > 2
+                else " Reshape your data: X.reshape(-1, 1) for a single feature."
+            )
+            raise ValueError(
+                f"TabularPreprocessor.{where} expects 2-D input (n_samples, n_features); "
+                f"got an array with {arr.ndim} dimension(s), shape {arr.shape}.{hint}"
+            )
+        if arr.shape[1] == 0:
+            raise ValueError(
+                f"TabularPreprocessor.{where} got 0 feature(s) (shape={arr.shape}) while "
+                "a minimum of 1 is required."
+            )
+        cols = [f"x{j}" for j in range(arr.shape[1])]
+        if arr.dtype == object:
+            return pd.DataFrame(arr, columns=cols, dtype=object), None
+        return pd.DataFrame(arr, columns=cols), None
+
+    def _resolve_explicit(self, listed, param, columns, feature_names):
+        """User list of names/positions -> set of internal column names."""
+        if listed is None:
+            return set()
+        if isinstance(listed, (str, numbers.Integral)):
+            listed = [listed]
+        out = set()
+        for item in listed:
+            if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+                if not -len(columns) <= item < len(columns):
+                    raise ValueError(
+                        f"TabularPreprocessor: {param} has position {item}, but X has "
+                        f"{len(columns)} columns."
+                    )
+                out.add(columns[item])
+            elif isinstance(item, str):
+                if feature_names is None or item not in columns:
+                    known = list(columns) if feature_names is not None else "none (X has no column names; use positions)"
+                    raise ValueError(
+                        f"TabularPreprocessor: {param} names column {item!r}, which is not "
+                        f"in X. Known columns: {known}."
+                    )
+                out.add(item)
+            else:
+                raise ValueError(
+                    f"TabularPreprocessor: {param} must list column names (str) or "
+                    f"positions (int); got {item!r}."
+                )
+        return out
+
+    @staticmethod
+    def _unsupported(col, kind, hint):
+        return ValueError(
+            f"TabularPreprocessor cannot use column {col!r}: it holds {kind}. {hint} "
+            "Then pass the result, or drop the column."
+        )
+
+    def _detect_kind(self, col, series):
+        """Return 'numeric', 'boolean', 'categorical' or raise for unsupported dtypes."""
+        dtype = series.dtype
+        if ptypes.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+            raise self._unsupported(
+                col,
+                f"dates ({dtype})",
+                f"Extract numeric features first, e.g. df[{col!r}].dt.year, "
+                f".dt.dayofweek, or (df[{col!r}] - reference).dt.days.",
+            )
+        if ptypes.is_timedelta64_dtype(dtype):
+            raise self._unsupported(
+                col,
+                f"durations ({dtype})",
+                f"Convert it to a number first, e.g. df[{col!r}].dt.total_seconds().",
+            )
+        if isinstance(dtype, pd.IntervalDtype) or ptypes.is_complex_dtype(dtype):
+            raise self._unsupported(
+                col,
+                f"values of dtype {dtype} (Complex data not supported)",
+                "Convert it to real numbers or strings first.",
+            )
+        if isinstance(dtype, pd.CategoricalDtype):
+            return "categorical"
+        if ptypes.is_bool_dtype(dtype):
+            return "boolean"
+        if ptypes.is_numeric_dtype(dtype):
+            return "numeric"
+        if ptypes.is_string_dtype(dtype) and not ptypes.is_object_dtype(dtype):
+            return "categorical"  # pandas 3 "str", "string[python]", "string[pyarrow]"
+        if ptypes.is_object_dtype(dtype):
+            non_missing = series[series.notna()]
+            for v in non_missing:
+                if isinstance(v, (list, tuple, dict, set, frozenset, np.ndarray, pd.Series)):
+                    raise self._unsupported(
+                        col,
+                        f"nested values such as {type(v).__name__} ({v!r:.40})",
+                        "Expand them into one column per element (e.g. pd.json_normalize, "
+                        "Series.str.len, MultiLabelBinarizer) first.",
+                    )
+            inferred = ptypes.infer_dtype(non_missing, skipna=True)
+            if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+                return "numeric"
+            if inferred == "boolean":
+                return "boolean"
+            if inferred in ("datetime", "datetime64", "date", "time", "period"):
+                raise self._unsupported(
+                    col,
+                    f"date/time objects ({inferred})",
+                    f"Extract numeric features first (pd.to_datetime(df[{col!r}]).dt.year, ...).",
+                )
+            if inferred == "timedelta":
+                raise self._unsupported(
+                    col,
+                    "durations (timedelta objects)",
+                    f"Convert it first, e.g. pd.to_timedelta(df[{col!r}]).dt.total_seconds().",
+                )
+            if inferred == "complex":
+                raise self._unsupported(
+                    col,
+                    "complex numbers (Complex data not supported)",
+                    "Split real and imaginary parts first.",
+                )
+            return "categorical"  # strings, bytes, mixed strings and numbers, ...
+        raise self._unsupported(
+            col, f"values of dtype {dtype}", "Convert it to numbers or strings first."
+        )
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y=None):
+        """Decide each column's kind, then fit the imputers, scalers and encoders.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : TabularPreprocessor
+        """
+        self._validate_params()
+        frame, names = self._as_frame(X, "fit")
+        if frame.shape[0] == 0:
+            raise ValueError("TabularPreprocessor.fit got 0 samples; at least 1 is required.")
+        columns = list(frame.columns)
+        forced_cat = self._resolve_explicit(
+            self.categorical_features, "categorical_features", columns, names
+        )
+        forced_num = self._resolve_explicit(
+            self.numeric_features, "numeric_features", columns, names
+        )
+        both = forced_cat & forced_num
+        if both:
+            raise ValueError(
+                "TabularPreprocessor: columns listed in both categorical_features and "
+                f"numeric_features: {sorted(both)}."
+            )
+
+        kinds, dropped = {}, {}
+        all_missing = []
+        for col in columns:
+            s = frame[col]
+            if col in forced_cat:
+                kind = "categorical"
+            elif col in forced_num:
+                try:
+                    _to_float(s.to_frame())
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"TabularPreprocessor: numeric_features lists column {col!r}, "
+                        f"but its values are not numbers ({exc})."
+                    ) from None
+                kind = "numeric"
+            else:
+                kind = self._detect_kind(col, s)
+            if s.isna().all():
+                dropped[col] = "all missing"
+                all_missing.append(col)
+                continue
+            if self.drop_constant and s.nunique(dropna=False) <= 1:
+                dropped[col] = "constant"
+                continue
+            kinds[col] = kind
+        if all_missing:
+            warnings.warn(
+                f"TabularPreprocessor: dropping column(s) {all_missing} with no observed "
+                "value at fit (all missing).",
+                UserWarning,
+                stacklevel=2,
+            )
+        if not kinds:
+            raise ValueError(
+                "TabularPreprocessor: no usable column left after dropping "
+                f"{dropped} (constant or all-missing columns; with 1 sample every "
+                "column is constant). Pass drop_constant=False to keep constant columns."
+            )
+
+        numeric = [c for c in columns if kinds.get(c) == "numeric"]
+        boolean = [c for c in columns if kinds.get(c) == "boolean"]
+        categorical = [c for c in columns if kinds.get(c) == "categorical"]
+
+        transformers = []
+        if numeric:
+            transformers.append(
+                (
+                    "numeric",
+                    make_pipeline(
+                        FunctionTransformer(_to_float, feature_names_out="one-to-one"),
+                        SimpleImputer(strategy=self.numeric_imputer),
+                        _make_scaler(self.scaler, frame.shape[0]),
+                    ),
+                    numeric,
+                )
+            )
+            if self.add_indicator:
+                transformers.append(
+                    (
+                        "missing",
+                        make_pipeline(
+                            FunctionTransformer(_to_float, feature_names_out="one-to-one"),
+                            MissingIndicator(features="missing-only", error_on_new=False),
+                        ),
+                        numeric,
+                    )
+                )
+        if boolean:
+            transformers.append(
+                (
+                    "boolean",
+                    make_pipeline(
+                        FunctionTransformer(_to_float, feature_names_out="one-to-one"),
+                        SimpleImputer(strategy="most_frequent"),
+                    ),
+                    boolean,
+                )
+            )
+        if categorical:
+            if self.categorical_imputer == "missing":
+                imputer = SimpleImputer(strategy="constant", fill_value="missing")
+            else:
+                imputer = SimpleImputer(strategy="most_frequent")
+            grouped = self.min_frequency is not None or self.max_categories is not None
+            transformers.append(
+                (
+                    "categorical",
+                    make_pipeline(
+                        FunctionTransformer(_to_labels, feature_names_out="one-to-one"),
+                        imputer,
+                        OneHotEncoder(
+                            handle_unknown="infrequent_if_exist" if grouped else "ignore",
+                            min_frequency=self.min_frequency,
+                            max_categories=self.max_categories,
+                            sparse_output=False,
+                            dtype=np.float32,
+                        ),
+                    ),
+                    categorical,
+                )
+            )
+        ct = ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+        # Keep the inner output numpy whatever the global transform_output; our
+        # own set_output (from TransformerMixin) decides what users get.
+        ct.set_output(transform="default")
+        with warnings.catch_warnings():
+            # SimpleImputer(most_frequent) on str labels may warn about ties; harmless.
+            warnings.simplefilter("ignore", category=FutureWarning)
+            ct.fit(frame)
+
+        self.column_transformer_ = ct
+        self.numeric_features_ = numeric
+        self.boolean_features_ = boolean
+        self.categorical_features_ = categorical
+        self.dropped_features_ = dropped
+        self.n_features_in_ = len(columns)
+        self._columns_in = columns
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    # ------------------------------------------------------------- transform
+    def _check_columns(self, frame, had_names):
+        expected = self._columns_in
+        fitted_with_names = hasattr(self, "feature_names_in_")
+        if fitted_with_names and not had_names:
+            if frame.shape[1] != len(expected):
+                raise ValueError(
+                    f"X has {frame.shape[1]} features, but TabularPreprocessor is expecting "
+                    f"{len(expected)} features as input (the DataFrame columns {expected})."
+                )
+            frame = frame.set_axis(expected, axis=1)
+            return frame
+        if not fitted_with_names and had_names:
+            # Fitted on an array: use positions, as scikit-learn does.
+            if frame.shape[1] != len(expected):
+                raise ValueError(
+                    f"X has {frame.shape[1]} features, but TabularPreprocessor is "
+                    f"expecting {len(expected)} features as input."
+                )
+            return frame.set_axis(expected, axis=1)
+        got = list(frame.columns)
+        if got == expected:
+            return frame
+        missing = [c for c in expected if c not in got]
+        extra = [c for c in got if c not in expected]
+        if missing or extra:
+            if not fitted_with_names:
+                raise ValueError(
+                    f"X has {len(got)} features, but TabularPreprocessor is "
+                    f"expecting {len(expected)} features as input."
+                )
+            msg = "TabularPreprocessor: X's columns differ from those seen at fit."
+            if missing:
+                msg += f" Missing column(s): {missing}."
+            if extra:
+                msg += f" Unexpected column(s): {extra}."
+            if missing and extra:
+                msg += " Was a column renamed?"
+            raise ValueError(msg)
+        return frame[expected]  # same columns in another order: select by name
+
+    def transform(self, X):
+        """Impute, scale and encode ``X`` with what was learnt at fit.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            Same columns as at fit (by name for DataFrames; order may differ).
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features_out), float32
+        """
+        check_is_fitted(self, "column_transformer_")
+        frame, names = self._as_frame(X, "transform")
+        frame = self._check_columns(frame, names is not None)
+        out = self.column_transformer_.transform(frame)
+        return np.ascontiguousarray(np.asarray(out, dtype=np.float32))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output column names, e.g. ``numeric__age``, ``categorical__city_Oslo``.
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn compatibility; names come from fit.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self, "column_transformer_")
+        return np.asarray(self.column_transformer_.get_feature_names_out(), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class Flatten(TransformerMixin, BaseEstimator):
+    """Reshape images ``(n, h, w)`` or ``(n, h, w, c)`` to ``(n, h*w[*c])``.
+
+    Stateless: ``fit`` only records the input shape, so ``transform`` can
+    check that later inputs have the same shape. 2-D input passes through.
+    Put it before a scaler and a Dense estimator::
+
+        make_pipeline(Flatten(), MinMaxScaler(), DenseClassifier((256, 256)))
+
+    Attributes
+    ----------
+    input_shape_ : tuple of int
+        Shape of one sample at fit (without the sample axis).
+    n_features_in_ : int
+        Values per sample, ``prod(input_shape_)``.
+    feature_names_in_ : ndarray of str
+        Only for a 2-D DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdense.preprocessing import Flatten
+    >>> Flatten().fit_transform(np.zeros((5, 8, 8))).shape
+    (5, 64)
+    """
+
+    def __init__(self):
+        pass
+
+    @staticmethod
+    def _array(X, where):
+        frame = X if isinstance(X, pd.DataFrame) else None
+        if frame is None and not hasattr(X, "toarray"):  # sparse: check_array refuses it
+            X = np.asarray(X)
+            if X.ndim < 2:
+                raise ValueError(
+                    f"Flatten.{where} expects a batch of samples with at least 2 "
+                    "dimensions (n_samples, ...), e.g. images (n, h, w) or (n, h, w, c); "
+                    f"got shape {X.shape}. Reshape your data: a single image needs a "
+                    "leading sample axis, X[None]."
+                )
+        arr = check_array(
+            X,
+            allow_nd=True,
+            dtype="numeric",
+            ensure_all_finite=False,
+            input_name="X",
+            estimator="Flatten",
+        )
+        return arr, frame
+
+    def fit(self, X, y=None):
+        """Record the shape of one sample; return self."""
+        arr, frame = self._array(X, "fit")
+        self.input_shape_ = tuple(int(d) for d in arr.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        if (
+            frame is not None
+            and len(frame.columns)
+            and all(isinstance(c, str) for c in frame.columns)
+        ):
+            self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def transform(self, X):
+        """Return ``X`` reshaped to ``(n_samples, prod(sample_shape))``."""
+        arr, _ = self._array(X, "transform")
+        shape = getattr(self, "input_shape_", None)
+        if shape is not None and tuple(arr.shape[1:]) != shape:
+            n = int(np.prod(arr.shape[1:]))
+            raise ValueError(
+                f"X has {n} features, but Flatten is expecting {self.n_features_in_} "
+                f"features as input: it was fitted on samples of shape {shape}, "
+                f"got shape {tuple(arr.shape[1:])}."
+            )
+        return arr.reshape(arr.shape[0], -1)
+
+    def get_feature_names_out(self, input_features=None):
+        """``x_<i>_<j>[_<k>]`` per pixel (row-major), or the 2-D input's names."""
+        check_is_fitted(self, "input_shape_")
+        if len(self.input_shape_) == 1:
+            if input_features is not None:
+                return np.asarray(input_features, dtype=object)
+            if hasattr(self, "feature_names_in_"):
+                return self.feature_names_in_.copy()
+            return np.asarray([f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+        idx = np.indices(self.input_shape_).reshape(len(self.input_shape_), -1).T
+        return np.asarray(["x_" + "_".join(map(str, ix)) for ix in idx], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+# --------------------------------------------------------------------------
+# The one-line way in.
+# --------------------------------------------------------------------------
+
+_TASKS = ("classification", "regression")
+
+
+def _dense_classes():
+    from ._estimators import DenseClassifier, DenseRegressor
+
+    return DenseClassifier, DenseRegressor
+
+
+def _infer_task(y):
+    """'classification' or 'regression' from the target, as documented in AutoDense."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        dtypes = [y.dtype] if isinstance(y, pd.Series) else list(y.dtypes)
+        if any(
+            isinstance(d, pd.CategoricalDtype)
+            or ptypes.is_bool_dtype(d)
+            or ptypes.is_object_dtype(d)
+            or ptypes.is_string_dtype(d)
+            for d in dtypes
+        ):
+            return "classification"
+        y = y.to_numpy()
+    y = np.asarray(y)
+    if y.dtype.kind in "OUSb":
+        return "classification"
+    kind = type_of_target(y, input_name="y")
+    if kind in ("continuous", "continuous-multioutput"):
+        return "regression"
+    if kind in ("binary", "multiclass", "multilabel-indicator", "multiclass-multioutput"):
+        n_classes = len(np.unique(y))
+        if n_classes > 20:
+            warnings.warn(
+                f"AutoDense: the target is numeric with {n_classes} distinct whole-number "
+                "values; treating it as classification. If it is a quantity (a count, an "
+                "age), pass task='regression' (make_dense_pipeline(task='regression')).",
+                UserWarning,
+                stacklevel=3,
+            )
+        return "classification"
+    raise ValueError(
+        f"AutoDense cannot tell the task from a target of type {kind!r}; pass "
+        "task='classification' or task='regression'."
+    )
+
+
+def _dense_available(method):
+    def check(self):
+        est = getattr(self, "estimator_", None)
+        if est is not None:
+            return hasattr(est, method)
+        # Before fit: predict_proba exists for classification (or unknown task).
+        return method != "predict_proba" or self.task != "regression"
+
+    return check
+
+
+class AutoDense(BaseEstimator):
+    """A Dense estimator that picks DenseClassifier or DenseRegressor from the target.
+
+    ``AutoDense()`` takes every parameter of
+    :class:`~skdense.DenseClassifier` and :class:`~skdense.DenseRegressor`
+    (``hidden_layer_sizes``, ``patience``, ... and routed ``model__...``
+    arguments), so ``GridSearchCV`` can search ``dense__hidden_layer_sizes``
+    inside :func:`make_dense_pipeline`. At ``fit`` it looks at ``y``:
+
+    - strings, booleans, categories, or whole numbers
+      (``type_of_target`` "binary"/"multiclass") -> DenseClassifier
+      (with more than 20 numeric classes a warning suggests
+      ``task="regression"``);
+    - floats with fractional values -> DenseRegressor.
+
+    Parameters
+    ----------
+    task : {"classification", "regression"} or None, default=None
+        Skip the guess. With a task set, scikit-learn also knows before fit
+        whether this is a classifier (stratified CV, default scoring).
+    **params
+        Parameters of the Dense estimators (defaults are theirs).
+
+    Attributes
+    ----------
+    estimator_ : DenseClassifier or DenseRegressor
+        The fitted estimator.
+    task_ : str
+        The task used.
+    classes_ : ndarray
+        Class labels (classification only).
+
+    See Also
+    --------
+    make_dense_pipeline : TabularPreprocessor followed by this estimator.
+    """
+
+    def __init__(self, task=None, **params):
+        self.task = task
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    # ------------------------------------------------------------ parameters
+    @staticmethod
+    def _dense_defaults():
+        classifier, regressor = _dense_classes()
+        defaults = regressor().get_params(deep=False)
+        defaults.update(classifier().get_params(deep=False))
+        return defaults
+
+    def _extra_param_names(self):
+        return [
+            k
+            for k in vars(self)
+            if k != "task" and not k.startswith("_") and not k.endswith("_")
+        ]
+
+    def get_params(self, deep=True):
+        """Parameters: ``task`` plus every Dense estimator parameter."""
+        params = {"task": self.task}
+        for name, default in self._dense_defaults().items():
+            params[name] = getattr(self, name, default)
+        for name in self._extra_param_names():
+            params[name] = getattr(self, name)
+        return params
+
+    def set_params(self, **params):
+        """Set ``task`` or any Dense estimator parameter (routed ``model__x`` included)."""
+        valid = set(self._dense_defaults()) | {"task"}
+        for name, value in params.items():
+            prefix = name.split("__", 1)[0]
+            if name not in valid and not ("__" in name and prefix in _routing_prefixes()):
+                raise ValueError(
+                    f"Invalid parameter {name!r} for AutoDense. Valid parameters: "
+                    f"{sorted(valid)} and routed ones such as model__<name>."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self, N_CHAR_MAX=700):
+        defaults = {"task": None, **self._dense_defaults()}
+        changed = []
+        for name, value in self.get_params(deep=False).items():
+            if name not in defaults or not _same(value, defaults[name]):
+                changed.append(f"{name}={value!r}")
+        text = f"AutoDense({', '.join(changed)})"
+        return text if len(text) <= N_CHAR_MAX else text[: N_CHAR_MAX - 4] + "...)"
+
+    # ------------------------------------------------------------------- fit
+    def fit(self, X, y, **fit_params):
+        """Choose the estimator from ``task`` (or from ``y``), then fit it.
+
+        ``fit_params`` (e.g. ``patience=5``, ``sample_weight``) go to its fit.
+        """
+        if self.task is not None and self.task not in _TASKS:
+            raise ValueError(
+                f"AutoDense got task={self.task!r}; allowed values are "
+                "'classification', 'regression' and None (decide from y at fit)."
+            )
+        task = self.task or _infer_task(y)
+        classifier, regressor = _dense_classes()
+        cls = classifier if task == "classification" else regressor
+        own = set(cls().get_params(deep=False))
+        params = self.get_params(deep=False)
+        del params["task"]
+        if cls is regressor and params.get("class_weight") is not None:
+            raise ValueError(
+                "AutoDense got class_weight, but the target is continuous (regression). "
+                "Drop class_weight, or pass task='classification' if y holds classes."
+            )
+        params = {
+            k: v
+            for k, v in params.items()
+            if k in own or ("__" in k and k.split("__", 1)[0] in _routing_prefixes())
+        }
+        self.estimator_ = cls(**params).fit(X, y, **fit_params)
+        self.task_ = task
+        for name in ("n_features_in_", "feature_names_in_", "classes_"):
+            if hasattr(self.estimator_, name):
+                setattr(self, name, getattr(self.estimator_, name))
+            elif name in vars(self):
+                delattr(self, name)
+        return self
+
+    def predict(self, X):
+        """Class labels or values, from the fitted estimator."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    @available_if(_dense_available("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities (classification only)."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (classification) or R^2 (regression) of the fitted estimator."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.task == "classification":
+            tags.estimator_type = "classifier"
+        elif self.task == "regression":
+            tags.estimator_type = "regressor"
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _same(a, b):
+    try:
+        return bool(a is b or a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _routing_prefixes():
+    from ._params import ROUTING_PREFIXES
+
+    return ROUTING_PREFIXES
+
+
+def make_dense_pipeline(estimator=None, *, task=None, **preprocessor_params):
+    """The one-line way in: ``TabularPreprocessor`` followed by a Dense estimator.
+
+    Parameters
+    ----------
+    estimator : estimator or None, default=None
+        The final step. ``None``: a DenseClassifier or DenseRegressor chosen
+        by ``task``, or, when ``task`` is None too, by the target at fit
+        (:class:`AutoDense`).
+    task : {"classification", "regression"} or None, default=None
+        Pick :class:`~skdense.DenseClassifier` or
+        :class:`~skdense.DenseRegressor` directly (recommended when known:
+        ``is_classifier`` is then right before fit, so ``cross_val_score``
+        stratifies).
+    **preprocessor_params
+        Parameters of :class:`TabularPreprocessor` (``scaler="quantile"``...).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+        Steps ``"preprocess"`` and ``"dense"``; search them as
+        ``preprocess__scaler`` and ``dense__hidden_layer_sizes``.
+
+    Examples
+    --------
+    >>> from skdense.preprocessing import make_dense_pipeline
+    >>> pipe = make_dense_pipeline(scaler="robust_clip", task="classification")
+    >>> [name for name, _ in pipe.steps]
+    ['preprocess', 'dense']
+    """
+    if task is not None and task not in _TASKS:
+        raise ValueError(
+            f"make_dense_pipeline got task={task!r}; allowed values are "
+            "'classification', 'regression' and None (decide from y at fit)."
+        )
+    if estimator is not None and task is not None:
+        raise ValueError(
+            "make_dense_pipeline got both estimator and task; pass one of them "
+            "(task only chooses the estimator when estimator is None)."
+        )
+    valid = TabularPreprocessor._get_param_names()
+    unknown = sorted(set(preprocessor_params) - set(valid))
+    if unknown:
+        raise TypeError(
+            f"make_dense_pipeline got unexpected keyword argument(s) {unknown}; extra "
+            f"keywords go to TabularPreprocessor, whose parameters are {valid}. Pass "
+            "Dense estimator settings through estimator=DenseClassifier(...)."
+        )
+    preprocessor = TabularPreprocessor(**preprocessor_params)
+    if estimator is None:
+        if task is None:
+            estimator = AutoDense()
+        else:
+            classifier, regressor = _dense_classes()
+            estimator = classifier() if task == "classification" else regressor()
+    return Pipeline([("preprocess", preprocessor), ("dense", estimator)])
