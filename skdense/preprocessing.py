@@ -882,10 +882,17 @@ class AutoDense(BaseEstimator):
         ]
 
     def get_params(self, deep=True):
-        """Parameters: ``task`` plus every Dense estimator parameter."""
+        """Parameters: ``task`` and the Dense estimator parameters.
+
+        ``deep=False`` (what ``clone`` and ``repr`` use) returns ``task`` and
+        the parameters set on this object; ``deep=True`` adds every other
+        Dense estimator parameter with its default, so that
+        ``pipe.get_params()`` lists all searchable ``dense__...`` names.
+        """
         params = {"task": self.task}
-        for name, default in self._dense_defaults().items():
-            params[name] = getattr(self, name, default)
+        if deep:
+            for name, default in self._dense_defaults().items():
+                params[name] = getattr(self, name, default)
         for name in self._extra_param_names():
             params[name] = getattr(self, name)
         return params
@@ -903,15 +910,6 @@ class AutoDense(BaseEstimator):
             setattr(self, name, value)
         return self
 
-    def __repr__(self, N_CHAR_MAX=700):
-        defaults = {"task": None, **self._dense_defaults()}
-        changed = []
-        for name, value in self.get_params(deep=False).items():
-            if name not in defaults or not _same(value, defaults[name]):
-                changed.append(f"{name}={value!r}")
-        text = f"AutoDense({', '.join(changed)})"
-        return text if len(text) <= N_CHAR_MAX else text[: N_CHAR_MAX - 4] + "...)"
-
     # ------------------------------------------------------------------- fit
     def fit(self, X, y, **fit_params):
         """Choose the estimator from ``task`` (or from ``y``), then fit it.
@@ -927,7 +925,7 @@ class AutoDense(BaseEstimator):
         classifier, regressor = _dense_classes()
         cls = classifier if task == "classification" else regressor
         own = set(cls().get_params(deep=False))
-        params = self.get_params(deep=False)
+        params = self.get_params(deep=True)
         del params["task"]
         if cls is regressor and params.get("class_weight") is not None:
             raise ValueError(
@@ -972,13 +970,6 @@ class AutoDense(BaseEstimator):
             tags.estimator_type = "regressor"
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _same(a, b):
-    try:
-        return bool(a is b or a == b)
-    except (TypeError, ValueError):
-        return False
 
 
 def _routing_prefixes():
