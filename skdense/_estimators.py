@@ -102,27 +102,22 @@ class _DenseEstimator(BaseEstimator):
         self._set_routed(kwargs)
 
     def _set_routed(self, kwargs):
-        bad = [k for k in kwargs if not _params.is_routed(k)]
-        if bad:
-            raise TypeError(
-                f"{type(self).__name__} got unexpected keyword argument(s) {bad}. "
-                "Besides its own parameters it accepts scikeras-routed ones whose "
-                f"names start with one of {[p + '__' for p in _params.ROUTING_PREFIXES]}."
-            )
+        # Stored as given (sklearn's contract); names that are not routed are
+        # reported at fit by _params.resolve.
         for key, value in kwargs.items():
             setattr(self, key, value)
+        self._extra_params = tuple(sorted(set(getattr(self, "_extra_params", ())) | set(kwargs)))
 
     # -- parameters ---------------------------------------------------------
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)
-        for name in _params.routed_param_names(self):
+        for name in getattr(self, "_extra_params", ()):
             params[name] = getattr(self, name)
         return params
 
     def set_params(self, **params):
         routed = {k: v for k, v in params.items() if _params.is_routed(k)}
-        for key, value in routed.items():
-            setattr(self, key, value)
+        self._set_routed(routed)
         rest = {k: v for k, v in params.items() if k not in routed}
         if rest:
             super().set_params(**rest)
@@ -173,6 +168,10 @@ class _DenseEstimator(BaseEstimator):
         """
         name = type(self).__name__
         s = _params.resolve(self, fit_params)
+        if y is None:
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None."
+            )
         X, y = self._validate_X(X, y, reset=True)
         y, task, target = self._target_task(y)
         user_model = s["model"] is not None
@@ -311,7 +310,8 @@ class _DenseEstimator(BaseEstimator):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        return self.keras_estimator_.predict(self._X_for_predict(X))
+        X = self._X_for_predict(X)
+        return self.keras_estimator_.predict(X)
 
     def summary(self, **kwargs):
         """Print the Keras summary of the fitted network (``model_.summary()``)."""
@@ -498,7 +498,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
 
         For a multilabel target, the probability of each label.
         """
-        return self.keras_estimator_.predict_proba(self._X_for_predict(X))
+        X = self._X_for_predict(X)
+        return self.keras_estimator_.predict_proba(X)
 
 
 class DenseRegressor(RegressorMixin, _DenseEstimator):
@@ -549,6 +550,11 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Keep the weights of the best epoch when stopping.
     callbacks : list of keras callbacks or None, default=None
         Extra Keras callbacks for every fit.
+    standardize_target : bool, default=True
+        Train on the standardised target ``(y - mean) / std`` (per output) and
+        undo it at predict, so targets in the hundreds train as well as targets
+        near 1. ``loss`` and ``val_loss`` in ``history_`` are then in
+        standardised units.
     random_state : int, RandomState or None, default=None
         Seeds initial weights, dropout, minibatch order and the validation
         split, without touching global random state.
@@ -593,12 +599,63 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     """
 
     _kind = "regressor"
-    _parameter_constraints = _params.COMMON_CONSTRAINTS
+    _parameter_constraints = _params.REGRESSOR_CONSTRAINTS
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        model=None,
+        activation="relu",
+        dropout=0.0,
+        alpha=0.0,
+        optimizer="adam",
+        learning_rate=0.001,
+        loss=None,
+        metrics=None,
+        batch_size=32,
+        epochs=200,
+        early_stopping=True,
+        validation_split=0.1,
+        monitor="val_loss",
+        patience=10,
+        min_delta=0.0,
+        restore_best_weights=True,
+        callbacks=None,
+        standardize_target=True,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            model=model,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            epochs=epochs,
+            early_stopping=early_stopping,
+            validation_split=validation_split,
+            monitor=monitor,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+            **kwargs,
+        )
+        self.standardize_target = standardize_target
+
     def _target_task(self, y):
-        return y, "regression", None
+        return y, "regression", self.standardize_target

@@ -57,6 +57,8 @@ CLASSIFIER_CONSTRAINTS = {
     "class_weight": [None, dict, StrOptions({"balanced"})],
 }
 
+REGRESSOR_CONSTRAINTS = {**COMMON_CONSTRAINTS, "standardize_target": ["boolean"]}
+
 # Parameters that ``fit(X, y, **fit_params)`` may set for that one fit.
 FIT_OVERRIDABLE = (
     "early_stopping",
@@ -75,15 +77,6 @@ FIT_OVERRIDABLE = (
 FIT_ONLY = ("validation_data",)
 
 
-def routed_param_names(estimator):
-    """Names of the scikeras-style routed parameters (``model__units``...) set on ``estimator``."""
-    return sorted(
-        name
-        for name in vars(estimator)
-        if "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
-    )
-
-
 def is_routed(name):
     return "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
 
@@ -94,6 +87,13 @@ def resolve(estimator, fit_params):
     Validates everything once, with errors that name the parameter.
     """
     name = type(estimator).__name__
+    misspelt = [k for k in getattr(estimator, "_extra_params", ()) if not is_routed(k)]
+    if misspelt:
+        raise TypeError(
+            f"{name} got unexpected keyword argument(s) {misspelt}. Besides its own "
+            "parameters it accepts scikeras-routed ones whose names start with one of "
+            f"{[p + '__' for p in ROUTING_PREFIXES]}."
+        )
     unknown = sorted(set(fit_params) - set(FIT_OVERRIDABLE) - set(FIT_ONLY))
     if unknown:
         raise TypeError(

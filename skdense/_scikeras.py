@@ -143,9 +143,11 @@ class SkdenseKerasClassifier(_SkdenseTraining, KerasClassifier):
 class SkdenseKerasRegressor(_SkdenseTraining, KerasRegressor):
     """scikeras's KerasRegressor with skdense's target encoding, seeding and engine."""
 
+    _skdense_target = True  # standardize the target
+
     @property
     def target_encoder(self):
-        return RegressorTargetEncoder()
+        return RegressorTargetEncoder(standardize=self._skdense_target)
 
 
 def make_keras_estimator(kind, *, plan, target=None, **params):

@@ -32,8 +32,8 @@ def classification_task(y, estimator_name):
         )
     if target_type not in CLASSIFIER_TASKS:
         raise ValueError(
-            f"{estimator_name} supports binary, multiclass and multilabel-indicator "
-            f"targets; y is {target_type!r}. For several multiclass outputs wrap it in "
+            f"Unknown label type {target_type!r}: {estimator_name} supports binary, "
+            "multiclass and multilabel-indicator targets. For several multiclass outputs wrap it in "
             "sklearn.multioutput.MultiOutputClassifier."
         )
     task = CLASSIFIER_TASKS[target_type]
@@ -125,19 +125,39 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
 
 
 class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
-    """Numeric targets <-> a float32 (n_samples, n_outputs) matrix."""
+    """Numeric targets <-> a float32 (n_samples, n_outputs) matrix.
+
+    Parameters
+    ----------
+    standardize : bool
+        Train on ``(y - mean) / std`` per output and undo it at predict, so the
+        scale of the target does not set the effective learning rate.
+    """
+
+    def __init__(self, standardize=True):
+        self.standardize = standardize
 
     def fit(self, y):
-        y = np.asarray(y)
+        y = np.asarray(y, dtype="float64")
         self.y_ndim_ = y.ndim
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+        y = y.reshape(-1, self.n_outputs_)
+        if self.standardize:
+            self.mean_ = y.mean(axis=0)
+            std = y.std(axis=0)
+            self.scale_ = np.where(std > 0, std, 1.0)
+        else:
+            self.mean_ = np.zeros(self.n_outputs_)
+            self.scale_ = np.ones(self.n_outputs_)
         return self
 
     def transform(self, y):
-        return np.asarray(y, dtype="float32").reshape(-1, self.n_outputs_)
+        y = np.asarray(y, dtype="float64").reshape(-1, self.n_outputs_)
+        return ((y - self.mean_) / self.scale_).astype("float32")
 
     def inverse_transform(self, y):
         y = np.asarray(y, dtype="float64").reshape(-1, self.n_outputs_)
+        y = y * self.scale_ + self.mean_
         return y.ravel() if self.y_ndim_ == 1 else y
 
     def get_metadata(self):

@@ -444,3 +444,159 @@ def test_flatten_errors_are_clear():
     f = Flatten().fit(np.zeros((2, 8, 8)))
     with pytest.raises(ValueError, match=r"fitted on samples of shape \(8, 8\), got shape \(28, 28\)"):
         f.transform(np.zeros((2, 28, 28)))
+
+
+# --------------------------------------------------------------------------
+# With the Dense estimators (these train small networks).
+# --------------------------------------------------------------------------
+
+SMALL = dict(hidden_layer_sizes=(32,), epochs=40, patience=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def split_frame():
+    """Train/test split of the mixed table; the test split has a city never seen in training."""
+    df, y = mixed_frame(300, seed=0)
+    train, test = df.iloc[:220].copy(), df.iloc[220:].reset_index(drop=True)
+    test.loc[0, "city"] = "paris"
+    return train, test, y[:220], y[220:]
+
+
+def test_make_dense_pipeline_on_a_mixed_frame(split_frame):
+    from skdense import DenseClassifier
+
+    train, test, y_train, y_test = split_frame
+    pipe = make_dense_pipeline()
+    assert [name for name, _ in pipe.steps] == ["preprocess", "dense"]
+    pipe.set_params(**{f"dense__{k}": v for k, v in SMALL.items()})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Found unknown categories")
+        pipe.fit(train, y_train)
+        proba = pipe.predict_proba(test)
+        pred = pipe.predict(test)
+        accuracy = pipe.score(test, y_test)
+    auto = pipe.named_steps["dense"]
+    assert auto.task_ == "classification" and isinstance(auto.estimator_, DenseClassifier)
+    assert list(auto.classes_) == ["churn", "stay"]
+    assert proba.shape == (len(test), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert set(pred) <= {"churn", "stay"}
+    assert accuracy > 0.7  # majority class is ~0.5: the pipeline learnt the signal
+    # Fit parameters reach the estimator through the pipeline.
+    pipe.fit(train, y_train, dense__patience=1, dense__epochs=3)
+    assert pipe.named_steps["dense"].estimator_.n_iter_ <= 3
+
+
+def test_grid_search_over_scaler_and_layers(split_frame):
+    train, _, y_train, _ = split_frame
+    pipe = make_dense_pipeline(task="classification")
+    pipe.set_params(**{f"dense__{k}": v for k, v in {**SMALL, "epochs": 20}.items()})
+    grid = GridSearchCV(
+        pipe,
+        {"preprocess__scaler": ["standard", "robust_clip"], "dense__hidden_layer_sizes": [(8,), (32,)]},
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+    ).fit(train, y_train)
+    assert len(grid.cv_results_["params"]) == 4
+    assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
+    assert grid.best_score_ > 0.65
+    assert grid.best_estimator_.named_steps["dense"].hidden_layer_sizes == grid.best_params_["dense__hidden_layer_sizes"]
+
+
+def test_task_picks_the_estimator_and_its_kind():
+    from sklearn.base import is_classifier, is_regressor
+
+    from skdense import DenseClassifier, DenseRegressor
+    from skdense.preprocessing import AutoDense
+
+    clf = make_dense_pipeline(task="classification", scaler="minmax")
+    assert isinstance(clf.named_steps["dense"], DenseClassifier) and is_classifier(clf)
+    assert clf.named_steps["preprocess"].scaler == "minmax"
+    reg = make_dense_pipeline(task="regression")
+    assert isinstance(reg.named_steps["dense"], DenseRegressor) and is_regressor(reg)
+    auto = make_dense_pipeline()
+    assert not is_classifier(auto) and not is_regressor(auto)  # unknown until fit
+    assert is_classifier(AutoDense(task="classification"))
+    mine = DenseRegressor((4,))
+    assert make_dense_pipeline(mine).named_steps["dense"] is mine
+
+
+def test_autodense_params_clone_pickle_and_regression():
+    from skdense import DenseRegressor
+    from skdense.preprocessing import AutoDense
+
+    est = AutoDense(hidden_layer_sizes=(8,), epochs=30, random_state=0)
+    assert est.get_params(deep=False) == {"task": None, "hidden_layer_sizes": (8,), "epochs": 30, "random_state": 0}
+    deep = est.get_params(deep=True)
+    assert deep["patience"] == 10 and deep["class_weight"] is None  # every Dense parameter is listed
+    twin = clone(est)
+    assert twin.get_params(deep=False) == est.get_params(deep=False)
+    est.set_params(patience=3, optimizer__beta_2=0.95)
+    assert est.patience == 3 and est.get_params()["optimizer__beta_2"] == 0.95
+    with pytest.raises(ValueError, match="Invalid parameter 'hiden_layer_sizes' for AutoDense"):
+        est.set_params(hiden_layer_sizes=(3,))
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X[:, 0] ** 2 + np.sin(2 * X[:, 1]) + 0.05 * rng.normal(size=200)
+    est.fit(X, y)
+    assert est.task_ == "regression" and isinstance(est.estimator_, DenseRegressor)
+    assert est.estimator_.get_params()["optimizer__beta_2"] == 0.95
+    assert not hasattr(est, "predict_proba")
+    assert est.score(X, y) > 0.5
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(again.predict(X[:5]), est.predict(X[:5]), rtol=1e-5)
+    with pytest.raises(ValueError, match="class_weight, but the target is continuous"):
+        clone(est).set_params(class_weight="balanced").fit(X, y)
+
+
+def test_make_dense_pipeline_argument_errors():
+    with pytest.raises(ValueError, match="task='classify'; allowed values are 'classification', 'regression'"):
+        make_dense_pipeline(task="classify")
+    with pytest.raises(ValueError, match="got both estimator and task"):
+        make_dense_pipeline(LogisticRegression(), task="classification")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['hidden_layer_sizes'\].*estimator=DenseClassifier"):
+        make_dense_pipeline(hidden_layer_sizes=(3,))
+
+
+def test_many_integer_classes_warn_to_consider_regression():
+    from skdense.preprocessing import AutoDense
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    y = rng.integers(0, 30, 120)
+    with pytest.warns(UserWarning, match="30 distinct whole-number values; treating it as classification"):
+        AutoDense(hidden_layer_sizes=(4,), epochs=1, early_stopping=False).fit(X, y)
+
+
+@pytest.mark.slow
+def test_digits_images_flatten_scale_dense():
+    # The seed's image flow: (n, 8, 8) images -> Flatten -> MinMaxScaler -> DenseClassifier.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler
+
+    from skdense import DenseClassifier
+
+    digits = load_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        digits.images, digits.target, test_size=0.25, random_state=0, stratify=digits.target
+    )
+    assert X_train.ndim == 3
+    clf = make_pipeline(Flatten(), MinMaxScaler(), DenseClassifier((256, 256), random_state=0))
+    clf.fit(X_train, y_train)
+    assert clf.named_steps["denseclassifier"].best_epoch_ is not None  # early stopping ran
+    assert clf.score(X_test, y_test) >= 0.95
+
+
+@pytest.mark.slow
+def test_dense_within_two_points_of_hgb_on_a_mixed_table():
+    # Same TabularPreprocessor, same folds; full-size run: benchmarks/bench_tabular.py.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_tabular.py"
+    spec = importlib.util.spec_from_file_location("bench_tabular", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.compare(n=1500, folds=3, hidden=(64, 64), verbose=False)
+    assert result["difference"] > -0.02, result

@@ -30,29 +30,36 @@ MODEL_NAMES = ("linear", "random_forest", "hist_gradient_boosting", "mlp", "dens
 
 _NEURAL = {"DenseClassifier", "DenseRegressor", "MLPClassifier", "MLPRegressor"}
 
-# Default grids. Every model gets a small grid (2-4 candidates) over the
-# hyper-parameters that matter most for it, so that no family wins by
-# being tuned harder. ``quick`` grids have 2 candidates each.
+# Default grids. Every model gets a small grid (4 candidates; 2 with ``quick``)
+# over the hyper-parameters that matter most for it, so that no family wins by
+# being tuned harder. The two neural models get the same grid shape.
+_NEURAL_GRID = {"hidden_layer_sizes": [(64,), (128, 64)], "learning_rate": [1e-3, 1e-2]}
 _GRIDS = {
     "classification": {
-        "linear": {"model__C": [0.1, 1.0, 10.0]},
+        "linear": {"model__C": [0.01, 0.1, 1.0, 10.0]},
         "random_forest": {"model__max_features": ["sqrt", 0.5], "model__min_samples_leaf": [1, 3]},
         "hist_gradient_boosting": {
             "model__learning_rate": [0.05, 0.1],
             "model__max_leaf_nodes": [15, 31],
         },
-        "mlp": {"model__hidden_layer_sizes": [(64,), (128, 64)], "model__alpha": [1e-4, 1e-2]},
-        "dense": {"model__hidden_layer_sizes": [(64,), (128, 64)], "model__dropout": [0.0, 0.2]},
+        "mlp": {
+            "model__hidden_layer_sizes": _NEURAL_GRID["hidden_layer_sizes"],
+            "model__learning_rate_init": _NEURAL_GRID["learning_rate"],
+        },
+        "dense": {f"model__{k}": v for k, v in _NEURAL_GRID.items()},
     },
     "regression": {
-        "linear": {"model__alpha": [0.1, 1.0, 10.0]},
+        "linear": {"model__alpha": [0.1, 1.0, 10.0, 100.0]},
         "random_forest": {"model__max_features": [1.0, 0.5], "model__min_samples_leaf": [1, 3]},
         "hist_gradient_boosting": {
             "model__learning_rate": [0.05, 0.1],
             "model__max_leaf_nodes": [15, 31],
         },
-        "mlp": {"model__hidden_layer_sizes": [(64,), (128, 64)], "model__alpha": [1e-4, 1e-2]},
-        "dense": {"model__hidden_layer_sizes": [(64,), (128, 64)], "model__dropout": [0.0, 0.2]},
+        "mlp": {
+            "model__hidden_layer_sizes": _NEURAL_GRID["hidden_layer_sizes"],
+            "model__learning_rate_init": _NEURAL_GRID["learning_rate"],
+        },
+        "dense": {f"model__{k}": v for k, v in _NEURAL_GRID.items()},
     },
 }
 _QUICK_GRIDS = {
@@ -60,20 +67,26 @@ _QUICK_GRIDS = {
         "linear": {"model__C": [0.1, 1.0]},
         "random_forest": {"model__min_samples_leaf": [1, 3]},
         "hist_gradient_boosting": {"model__max_leaf_nodes": [7, 15]},
-        "mlp": {"model__hidden_layer_sizes": [(32,), (64,)]},
-        "dense": {"model__hidden_layer_sizes": [(32,), (64,)]},
+        "mlp": {"model__learning_rate_init": [1e-3, 1e-2]},
+        "dense": {"model__learning_rate": [1e-3, 1e-2]},
     },
     "regression": {
         "linear": {"model__alpha": [1.0, 10.0]},
         "random_forest": {"model__min_samples_leaf": [1, 3]},
         "hist_gradient_boosting": {"model__max_leaf_nodes": [7, 15]},
-        "mlp": {"model__hidden_layer_sizes": [(32,), (64,)]},
-        "dense": {"model__hidden_layer_sizes": [(32,), (64,)]},
+        "mlp": {"model__learning_rate_init": [1e-3, 1e-2]},
+        "dense": {"model__learning_rate": [1e-3, 1e-2]},
     },
 }
 
 
-def _estimator(name, task, quick):
+# Below this many rows in an inner training fold, the neural models train without
+# early stopping: their validation split would be one or two rows (sklearn's MLP
+# refuses fewer than 2), so "the best epoch" would be chosen by noise.
+SMALL_DATA_ROWS = 30
+
+
+def _estimator(name, task, quick, small=False):
     """The bare (unfitted, unseeded) estimator of default model ``name``."""
     clf = task == "classification"
     if name == "linear":
@@ -96,14 +109,22 @@ def _estimator(name, task, quick):
         cls = MLPClassifier if clf else MLPRegressor
         # sklearn's own early stopping: its validation split comes from the data
         # given to fit, i.e. the inner training folds, like DenseClassifier's.
-        return cls(early_stopping=True, max_iter=100 if quick else 500, n_iter_no_change=10)
+        hidden = {"hidden_layer_sizes": (64,)} if quick else {}
+        mlp = cls(early_stopping=not small, max_iter=200 if quick else 500, n_iter_no_change=10, **hidden)
+        if clf:
+            return mlp
+        # DenseRegressor standardises its target inside fit; give sklearn's MLP the same.
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        return TransformedTargetRegressor(regressor=mlp, transformer=StandardScaler())
     if name == "dense":
         from .. import DenseClassifier, DenseRegressor
 
         cls = DenseClassifier if clf else DenseRegressor
         if quick:
-            return cls(epochs=30, patience=5, batch_size=32)
-        return cls(epochs=200, patience=10)
+            return cls((64,), epochs=100, patience=10, early_stopping=not small)
+        return cls(epochs=200, patience=10, early_stopping=not small)
     raise ValueError(f"Unknown model {name!r}. Default models: {', '.join(MODEL_NAMES)}.")
 
 
@@ -153,7 +174,7 @@ def _array_preprocessor(scale):
     return "passthrough"
 
 
-def default_models(task, *, frame=True, quick=False, multioutput=False, names=None):
+def default_models(task, *, frame=True, quick=False, multioutput=False, names=None, n_rows=None):
     """The default models for ``task`` as ``{name: Pipeline}``.
 
     Parameters
@@ -168,12 +189,16 @@ def default_models(task, *, frame=True, quick=False, multioutput=False, names=No
         ``MultiOutputRegressor`` (its grid keys gain ``estimator__``).
     names : sequence of str, optional
         Only these models (default: all of ``MODEL_NAMES``).
+    n_rows : int, optional
+        Rows in the smallest inner training fold; below ``SMALL_DATA_ROWS`` the
+        neural models train without early stopping (fixed epochs / iterations).
     """
     from sklearn.pipeline import Pipeline
 
     models = {}
     for name in names or MODEL_NAMES:
-        est = _estimator(name, task, quick)
+        small = n_rows is not None and n_rows < SMALL_DATA_ROWS
+        est = _estimator(name, task, quick, small)
         if multioutput and name == "hist_gradient_boosting":
             from sklearn.multioutput import MultiOutputRegressor
 
@@ -194,6 +219,8 @@ def default_grids(task, *, quick=False, multioutput=False, names=None):
         grid = {k: list(v) for k, v in table[name].items()}
         if multioutput and name == "hist_gradient_boosting":
             grid = {k.replace("model__", "model__estimator__", 1): v for k, v in grid.items()}
+        if task == "regression" and name == "mlp":  # inside TransformedTargetRegressor
+            grid = {k.replace("model__", "model__regressor__", 1): v for k, v in grid.items()}
         grids[name] = grid
     return grids
 
