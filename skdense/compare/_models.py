@@ -236,6 +236,8 @@ def family(estimator):
     for _ in range(10):
         if hasattr(est, "steps"):
             est = est.steps[-1][1]
+        elif getattr(est, "regressor", None) is not None:  # TransformedTargetRegressor
+            est = est.regressor
         elif hasattr(est, "estimator") and not isinstance(est.estimator, str):
             est = est.estimator
         else:
