@@ -35,12 +35,16 @@ def _n_threads():
     return None
 
 
+_MARKER = "SKDENSE_SET_TF_CPP_MIN_LOG_LEVEL"  # inherited by joblib/Dask workers
+
+
 def _quiet_environment():
-    """Set TF's log level unless the user chose one; return whether we chose it."""
+    """Set TF's log level unless the user chose one; return whether skdense chose it."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ and _MARKER not in os.environ:
         return False
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ[_MARKER] = "1"
     return True
 
 

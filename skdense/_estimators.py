@@ -196,7 +196,6 @@ class _DenseEstimator(BaseEstimator):
             "stop": stop,
             "validation": validation,
             "seed": seed,
-            "callbacks": list(fit_params.get("callbacks") or ()),
             "user_model": user_model,
         }
         from . import _scikeras
@@ -370,8 +369,9 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     restore_best_weights : bool, default=True
         Keep the weights of the best epoch when stopping.
     callbacks : list of keras callbacks or None, default=None
-        Extra Keras callbacks for every fit (``fit(..., callbacks=[...])``
-        adds callbacks for one fit).
+        Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
+        them for one fit. Any callback makes training take Keras's
+        ``model.fit`` path.
     class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss.
     random_state : int, RandomState or None, default=None

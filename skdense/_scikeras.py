@@ -61,8 +61,7 @@ class _SkdenseTraining:
 
     The skdense estimator sets ``_skdense_plan`` before ``fit``: a dict with
     ``stop`` (StopRule or None), ``validation`` ((X, y[, w]) raw, or None),
-    ``seed``, ``callbacks`` (this fit's extra Keras callbacks) and
-    ``user_model`` (bool).
+    ``seed`` and ``user_model`` (bool).
     """
 
     _skdense_plan = None
@@ -110,7 +109,7 @@ class _SkdenseTraining:
             shuffle=self.shuffle,
             seed=plan.get("seed"),
             stop=plan.get("stop"),
-            callbacks=list(self._fit_callbacks) + list(plan.get("callbacks") or ()),
+            callbacks=list(self._fit_callbacks),
             verbose=self.verbose,
             fit_kwargs=fit_kwargs,
         )

@@ -42,7 +42,7 @@ def classification_task(y, estimator_name):
         if classes.size < 2:
             raise ValueError(
                 f"{estimator_name} needs at least 2 classes in y to learn from; y has "
-                f"only one class: {classes[0]!r}."
+                f"only one class: {classes[0].item()!r}."
             )
     return task
 

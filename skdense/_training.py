@@ -49,6 +49,7 @@ import collections
 import json
 import sys
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,15 +160,21 @@ def predict(model, x):
     """
     keras = load_keras()
     if isinstance(x, np.ndarray) and x.ndim == 2 and _plain_model_class(model, keras):
+        n_features = model.inputs[0].shape[-1]
+        if len(model.inputs) == 1 and n_features is not None and x.shape[1] != n_features:
+            raise ValueError(
+                f"The model takes {n_features} features per row; got {x.shape[1]}. "
+                "Pass X with the columns the model was trained on."
+            )
         fn = _predictor_for(model, x.dtype)
         if fn is not None:
             tf = load_tf()
-            values = [v.value for v in model.trainable_variables] + [
-                v.value for v in model.non_trainable_variables
+            values = [
+                tf.convert_to_tensor(v)
+                for v in (*model.trainable_variables, *model.non_trainable_variables)
             ]
-            dtype = model.inputs[0].dtype
-            out = fn(values, tf.convert_to_tensor(np.asarray(x, dtype=dtype)))
-            return out.numpy()
+            xt = tf.convert_to_tensor(np.asarray(x, dtype=model.inputs[0].dtype))
+            return fn(values, xt).numpy()
     return np.asarray(model.predict(x, verbose=0))
 
 
@@ -350,7 +357,25 @@ def _json_key(obj):
     return json.dumps(obj, sort_keys=True, default=repr)
 
 
+_ARCH_KEYS = weakref.WeakKeyDictionary()  # model -> its _arch_key (get_config costs ms)
+
+
 def _arch_key(model):
+    """:func:`_model_arch_key`, remembered per model object (a functional
+    model's graph cannot change after construction)."""
+    try:
+        return _ARCH_KEYS[model]
+    except (KeyError, TypeError):
+        pass
+    key = _model_arch_key(model)
+    try:
+        _ARCH_KEYS[model] = key
+    except TypeError:
+        pass
+    return key
+
+
+def _model_arch_key(model):
     """A hashable description of the network's graph, independent of layer names,
     weight values and initializer seeds.  Raises _Unsupported if unserialisable."""
     try:
@@ -788,4 +813,6 @@ def _make_predictor(model):
         with scope_cls(state_mapping=list(zip(tvars, values))):
             return template(x, training=False)
 
-    return forward
+    # Calling the concrete function skips tf.function's argument binding
+    # (about 1 ms a call); the signature already fixes every shape but n.
+    return forward.get_concrete_function()

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,7 +133,8 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     }
     for m in METRICS[task]:
         row[m] = np.nan
-    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan, best_params="")
+    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan, best_params="",
+               warnings="")
     if deadline is not None and time.time() > deadline:
         row["status"] = "skipped"
         row["error"] = "time_budget exceeded before this job started"
@@ -155,8 +157,10 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
             )
     else:
         model = est  # no grid: fit the model as given (no inner search)
+    caught = []
     try:
-        with _limited_threads(threads):
+        with _limited_threads(threads), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             t0 = time.perf_counter()
             model.fit(X_train, y_train)
             row["fit_seconds"] = time.perf_counter() - t0
@@ -169,10 +173,14 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
             raise
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}".splitlines()[0][:200]
+                                  for w in caught))
+    if messages:
+        row["warnings"] = f"{len(caught)} warning(s): " + " | ".join(messages[:3])
     return row
 
 
-def _resolve_datasets(X, y, datasets, task):
+def _resolve_datasets(X, y, datasets, task, data_name="data"):
     """The datasets to run: built-in names and/or the user's (X, y)."""
     out = []
     if X is not None or y is not None:
@@ -186,7 +194,7 @@ def _resolve_datasets(X, y, datasets, task):
         else:
             task_, note = task, f"task={task!r} given"
         _datasets.check_target(y, task_)
-        out.append(_Dataset("data", X, y, task_, note))
+        out.append(_Dataset(data_name, X, y, task_, note))
     if isinstance(datasets, str):
         datasets = [datasets]
     if datasets is None and not out:
@@ -338,6 +346,7 @@ def compare(
     inner_cv=None,
     n_iter=10,
     on_error="raise",
+    data_name="data",
 ):
     """Compare classical ML and dense neural networks by nested cross-validation.
 
@@ -349,7 +358,7 @@ def compare(
     Parameters
     ----------
     X, y : DataFrame/array and Series/array, optional
-        Your data (named ``"data"`` in the results). ``y`` may be 2-D for
+        Your data (named ``data_name``, default ``"data"``, in the results). ``y`` may be 2-D for
         multi-output regression. Without X, y: the built-in datasets.
     datasets : str or list of str, optional
         Built-in dataset names (see ``DATASETS``); default: all of them when no
@@ -390,6 +399,8 @@ def compare(
         Inner folds of the search (default 3; 2 with ``quick``).
     on_error : {"raise", "record"}
         Whether a failing fit stops the run or is recorded as ``status="error"``.
+        Warnings raised during a job (e.g. ConvergenceWarning) are not shown; they
+        are recorded in the ``warnings`` column of the results.
 
     Returns
     -------
@@ -407,7 +418,7 @@ def compare(
         raise ValueError(f"cv must be an int >= 2, got {cv!r}.")
     if inner_cv is None:
         inner_cv = 2 if quick else 3
-    data = _resolve_datasets(X, y, datasets, task)
+    data = _resolve_datasets(X, y, datasets, task, data_name)
     jobs_by_fold = []
     per_dataset = {}
     for d in data:

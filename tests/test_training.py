@@ -1,0 +1,379 @@
+"""The training engine (skdense._training): same results as Keras ``model.fit``,
+Keras's EarlyStopping semantics, the fallback path, no retracing, fast predict."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from skdense import _training
+from skdense._backend import load_keras
+from skdense._training import StopRule, fit_model, predict
+
+
+@pytest.fixture(scope="module")
+def keras():
+    return load_keras()
+
+
+def _scaled(split):
+    X_train, X_test, y_train, y_test = split
+    mean, std = X_train.mean(0), X_train.std(0) + 1e-8
+    return (
+        ((X_train - mean) / std).astype(np.float32),
+        ((X_test - mean) / std).astype(np.float32),
+        y_train,
+        y_test,
+    )
+
+
+@pytest.fixture(scope="module")
+def cancer(breast_cancer):
+    X_train, X_test, y_train, y_test = _scaled(breast_cancer)
+    return X_train, X_test, y_train.astype(np.float32), y_test
+
+
+@pytest.fixture(scope="module")
+def digits10(digits):
+    X_train, X_test, y_train, y_test = _scaled(digits)
+    return X_train, X_test, np.eye(10, dtype=np.float32)[y_train], y_test
+
+
+def make_mlp(keras, n_in, hidden=(16,), n_out=1, seed=0, lr=1e-2, optimizer=None,
+             loss=None, l2=0.0, dropout=0.0):
+    """The estimators' network shape: Input -> Dense... -> output, compiled."""
+    def init(i):
+        return keras.initializers.GlorotUniform(seed=seed * 100 + i)
+
+    reg = keras.regularizers.L2(l2) if l2 else None
+    inputs = keras.Input((n_in,))
+    x = inputs
+    for i, units in enumerate(hidden, 1):
+        x = keras.layers.Dense(units, activation="relu", kernel_initializer=init(i),
+                               kernel_regularizer=reg)(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, seed=seed + 7)(x)
+    act = "sigmoid" if n_out == 1 else "softmax"
+    out = keras.layers.Dense(n_out, activation=act, kernel_initializer=init(0),
+                             kernel_regularizer=reg)(x)
+    model = keras.Model(inputs, out)
+    model.compile(
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate=lr),
+        loss=loss or ("binary_crossentropy" if n_out == 1 else "categorical_crossentropy"),
+    )
+    return model
+
+
+def twin(keras, model):
+    """A second model with the same architecture, weights and compile settings."""
+    other = keras.models.clone_model(model)
+    other.set_weights(model.get_weights())
+    opt = type(model.optimizer).from_config(model.optimizer.get_config())
+    other.compile(optimizer=opt, loss=model.loss)
+    return other
+
+
+def accuracy(model, X, y):
+    proba = predict(model, X)
+    labels = (proba[:, 0] > 0.5).astype(int) if proba.shape[1] == 1 else proba.argmax(1)
+    return float(np.mean(labels == y))
+
+
+def keras_path(**kwargs):
+    """Force the model.fit path with a callback that does nothing."""
+    import keras as k
+
+    return fit_model(callbacks=[k.callbacks.Callback()], **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Results as good as model.fit
+# --------------------------------------------------------------------------
+
+
+def _accuracy_gap(keras, data, seeds, epochs, hidden):
+    X_train, X_test, y_train, y_test = data
+    n_out = 1 if y_train.ndim == 1 else y_train.shape[1]
+    gaps = []
+    for seed in seeds:
+        a = make_mlp(keras, X_train.shape[1], hidden, n_out, seed=seed, lr=3e-3)
+        b = twin(keras, a)
+        common = dict(x=X_train, y=y_train, epochs=epochs, batch_size=32, seed=seed)
+        ra = fit_model(a, **common)
+        rb = keras_path(model=b, **common)
+        assert (ra.engine, rb.engine) == ("engine", "keras")
+        gaps.append(accuracy(a, X_test, y_test) - accuracy(b, X_test, y_test))
+    return float(np.mean(gaps))
+
+
+def test_engine_accuracy_matches_keras_fit(keras, cancer):
+    # Two seeds keep this fast; the 5-seed, 1-point check is the slow test below.
+    gap = _accuracy_gap(keras, cancer, seeds=(0, 1), epochs=10, hidden=(16,))
+    assert abs(gap) <= 0.03
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["cancer", "digits10"])
+def test_engine_accuracy_within_one_point_over_five_seeds(keras, dataset, request):
+    data = request.getfixturevalue(dataset)
+    gap = _accuracy_gap(keras, data, seeds=range(5), epochs=15, hidden=(32, 32))
+    assert abs(gap) <= 0.01
+
+
+def test_full_batch_history_equals_keras(keras, cancer):
+    # Full batch, no shuffling, same weights: both paths do the same arithmetic,
+    # including L2 regularisation in the loss and sample weights.
+    X, _, y, _ = cancer
+    w = np.linspace(0.5, 1.5, len(X)).astype(np.float32)
+    a = make_mlp(keras, X.shape[1], (8,), l2=1e-3)
+    b = twin(keras, a)
+    common = dict(x=X, y=y, sample_weight=w, validation_data=(X[:50], y[:50]),
+                  epochs=5, batch_size=len(X), shuffle=False)
+    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+    assert ra.engine == "engine"
+    np.testing.assert_allclose(ra.history["loss"], rb.history["loss"], rtol=1e-4)
+    np.testing.assert_allclose(ra.history["val_loss"], rb.history["val_loss"], rtol=1e-4)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+    assert int(a.optimizer.iterations.numpy()) == int(b.optimizer.iterations.numpy()) == 5
+
+
+# --------------------------------------------------------------------------
+# Early stopping: keras.callbacks.EarlyStopping semantics
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        StopRule("val_loss", patience=2, min_delta=0.0, restore_best_weights=True),
+        StopRule("loss", patience=1, min_delta=0.02, restore_best_weights=False),
+    ],
+)
+def test_early_stopping_stops_where_keras_stops(keras, cancer, rule):
+    X, _, y, _ = cancer
+    # A large learning rate on a small training set overfits within a few epochs.
+    a = make_mlp(keras, X.shape[1], (16,), lr=0.05)
+    b = twin(keras, a)
+    common = dict(x=X[:80], y=y[:80], validation_data=(X[300:], y[300:]), epochs=60,
+                  batch_size=80, shuffle=False, stop=rule)
+    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+    assert ra.engine == "engine"
+    assert ra.n_epochs < 60, "the case must actually stop early"
+    assert (ra.n_epochs, ra.best_epoch) == (rb.n_epochs, rb.best_epoch)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-3, atol=1e-5)
+
+
+def _val_loss(model, X, y):
+    return float(model.evaluate(X, y, verbose=0))
+
+
+def test_restore_best_weights_restores_even_without_stopping(keras, cancer):
+    # Keras 3 restores the best epoch's weights at the end of training whether or
+    # not stopping triggered; the engine does the same.
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (16,), lr=0.05)
+    rule = StopRule("val_loss", patience=100, restore_best_weights=True)
+    r = fit_model(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
+                  batch_size=80, shuffle=False, stop=rule)
+    assert r.n_epochs == 25
+    best = int(np.argmin(r.history["val_loss"]))
+    assert r.best_epoch == best + 1 < 25, "the best epoch must not be the last one"
+    assert _val_loss(model, X[300:], y[300:]) == pytest.approx(r.history["val_loss"][best], rel=1e-4)
+
+
+def test_no_restore_keeps_last_weights(keras, cancer):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (16,), lr=0.05)
+    rule = StopRule("val_loss", patience=100, restore_best_weights=False)
+    r = fit_model(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
+                  batch_size=80, shuffle=False, stop=rule)
+    assert _val_loss(model, X[300:], y[300:]) == pytest.approx(r.history["val_loss"][-1], rel=1e-4)
+
+
+# --------------------------------------------------------------------------
+# Sample weights
+# --------------------------------------------------------------------------
+
+
+def test_zero_sample_weight_drops_the_row(keras, cancer):
+    # Rows with weight 0 must not influence training: changing their targets
+    # (or their features) leaves the trained weights unchanged.
+    X, _, y, _ = cancer
+    w = np.ones(len(X), np.float32)
+    w[::3] = 0.0
+    y2, X2 = y.copy(), X.copy()
+    y2[::3] = 1.0 - y2[::3]
+    X2[::3] = 100.0
+    a = make_mlp(keras, X.shape[1], (8,))
+    b, c = twin(keras, a), twin(keras, a)
+    common = dict(sample_weight=w, epochs=3, batch_size=64, seed=3)
+    fit_model(a, X, y, **common)
+    fit_model(b, X2, y2, **common)
+    fit_model(c, X2, y2, **{**common, "sample_weight": None})  # control: rows do count
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(a.get_weights()[0], c.get_weights()[0], atol=1e-3)
+
+
+# --------------------------------------------------------------------------
+# Fallback to model.fit
+# --------------------------------------------------------------------------
+
+
+def test_user_callback_falls_back_to_keras_with_history(keras, cancer):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (8,))
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(epoch)
+
+    r = fit_model(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
+                  callbacks=[Record()], stop=StopRule("val_loss", patience=5))
+    assert r.engine == "keras"
+    assert seen == [0, 1, 2]
+    assert len(r.history["loss"]) == len(r.history["val_loss"]) == r.n_epochs == 3
+    assert 1 <= r.best_epoch <= 3
+
+
+@pytest.mark.parametrize("case", ["dataset", "monitor", "fit_kwargs", "subclass"])
+def test_what_the_engine_cannot_honour_runs_on_keras(keras, cancer, case):
+    import tensorflow as tf
+
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (8,))
+    kwargs = dict(x=X, y=y, epochs=2, batch_size=64)
+    if case == "dataset":
+        kwargs.update(x=tf.data.Dataset.from_tensor_slices((X, y)).batch(64), y=None)
+    elif case == "monitor":
+        kwargs["stop"] = StopRule("loss_of_something", patience=1)
+    elif case == "fit_kwargs":
+        kwargs["fit_kwargs"] = {"class_weight": {0: 1.0, 1: 2.0}}
+    elif case == "subclass":
+        class Custom(keras.Model):
+            def train_step(self, data):
+                return super().train_step(data)
+
+        model = Custom(model.inputs, model.outputs)
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+    if case == "monitor":
+        with pytest.warns(UserWarning, match="loss_of_something"):
+            r = fit_model(model, **kwargs)
+    else:
+        r = fit_model(model, **kwargs)
+    assert r.engine == "keras"
+    assert len(r.history["loss"]) == r.n_epochs == 2
+
+
+def test_uncompiled_model_gets_a_clear_error(keras):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    x = np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match="compiled Keras model.*model.compile"):
+        fit_model(model, x, np.zeros(4, np.float32), epochs=1, batch_size=2)
+
+
+# --------------------------------------------------------------------------
+# Reuse of compiled work
+# --------------------------------------------------------------------------
+
+
+def test_same_architecture_does_not_retrace(keras, cancer):
+    X, _, y, _ = cancer
+    fit_model(make_mlp(keras, X.shape[1], (12,)), X, y, epochs=1, batch_size=64)
+    before = _training.cache_info()["train_traces"]
+    # Fresh models, other seeds, another learning rate, batch size and row count.
+    fit_model(make_mlp(keras, X.shape[1], (12,), seed=5), X, y, epochs=2, batch_size=64)
+    fit_model(make_mlp(keras, X.shape[1], (12,), seed=6, lr=0.1), X[:100], y[:100],
+              epochs=1, batch_size=17, shuffle=False)
+    assert _training.cache_info()["train_traces"] == before
+    # Positive control: a different architecture does trace.
+    fit_model(make_mlp(keras, X.shape[1], (13,)), X, y, epochs=1, batch_size=64)
+    assert _training.cache_info()["train_traces"] == before + 1
+
+
+def test_concurrent_fits_in_threads_match_sequential(keras, cancer):
+    X, _, y, _ = cancer
+    base = make_mlp(keras, X.shape[1], (12,))
+    models = [twin(keras, base) for _ in range(4)]
+    reference = twin(keras, base)
+    common = dict(epochs=3, batch_size=32, seed=11)
+    fit_model(reference, X, y, **common)
+    threads = [threading.Thread(target=fit_model, args=(m, X, y), kwargs=common) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for m in models:
+        for wa, wb in zip(m.get_weights(), reference.get_weights()):
+            np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# The trained object and verbose output
+# --------------------------------------------------------------------------
+
+
+def test_trained_model_is_a_normal_keras_model(keras, cancer, tmp_path):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (8,))
+    r = fit_model(model, X, y, epochs=2, batch_size=100)
+    assert r.engine == "engine"
+    steps = int(np.ceil(len(X) / 100))
+    assert int(model.optimizer.iterations.numpy()) == 2 * steps
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(X[:5], verbose=0), predict(model, X[:5]), atol=1e-6)
+
+
+def test_verbose_prints_one_line_per_epoch(keras, cancer, capsys):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (8,))
+    r = fit_model(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
+                  verbose=1)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
+    assert r.engine == "engine"
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert f"val_loss: {r.history['val_loss'][2]:.4f}" in lines[2]
+
+
+def test_verbose_run_equals_silent_run(keras, cancer, capsys):
+    # verbose runs epoch by epoch; early stopping state carries across calls.
+    X, _, y, _ = cancer
+    a = make_mlp(keras, X.shape[1], (16,), lr=0.05)
+    b = twin(keras, a)
+    common = dict(x=X[:80], y=y[:80], validation_data=(X[300:], y[300:]), epochs=40,
+                  batch_size=16, seed=2, stop=StopRule("val_loss", patience=2))
+    ra, rb = fit_model(a, **common), fit_model(b, verbose=1, **common)
+    capsys.readouterr()
+    assert (ra.n_epochs, ra.best_epoch) == (rb.n_epochs, rb.best_epoch)
+    np.testing.assert_allclose(ra.history["val_loss"], rb.history["val_loss"], rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# predict
+# --------------------------------------------------------------------------
+
+
+def test_predict_matches_model_predict_without_retracing(keras, digits10):
+    X, _, y, _ = digits10
+    model = make_mlp(keras, X.shape[1], (16, 16), n_out=10, dropout=0.2)
+    fit_model(model, X, y, epochs=1, batch_size=64)
+    predict(model, X[:3])
+    traces = _training.cache_info()["predict_traces"]
+    for n in (1, 7, 257):
+        np.testing.assert_allclose(predict(model, X[:n]), model.predict(X[:n], verbose=0),
+                                   atol=1e-5)
+    other = make_mlp(keras, X.shape[1], (16, 16), n_out=10, dropout=0.2, seed=9)
+    np.testing.assert_allclose(predict(other, X[:5]), other.predict(X[:5], verbose=0), atol=1e-5)
+    assert _training.cache_info()["predict_traces"] == traces
+
+
+def test_predict_wrong_width_is_a_clear_error(keras, cancer):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (8,))
+    with pytest.raises(ValueError, match="30 features.*got 29"):
+        predict(model, X[:, :29])
