@@ -93,9 +93,11 @@ def _fmt(mean, std, digits=3):
 
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
+    if abs(mean) >= 10:  # e.g. RMSE in target units: 3 significant digits are plenty
+        digits = 1 if abs(mean) < 1000 else 0
     if std is None or (isinstance(std, float) and math.isnan(std)):
         return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return f"{mean:.{digits}f}±{std:.{digits}f}"
 
 
 def _p(p):
@@ -107,57 +109,61 @@ def _p(p):
 
 
 def print_tables(result, console):
-    """The summary, the significance tests and the average ranks, as rich tables."""
+    """The summary, the significance tests and the average ranks, as rich tables.
+
+    Laid out to fit an 80-column terminal: datasets are section rows, the
+    family is DL/ML, and the p-value of the best-DL-vs-best-ML test sits on
+    the two rows it compares.
+    """
+    from rich import box
     from rich.table import Table
 
     from .compare._runner import METRICS
 
     summary = result.summary()
     tasks = result.info["tasks"]
+    arrows = {"accuracy": "↑", "r2": "↑", "log_loss": "↓", "rmse": "↓"}
     for task in ("classification", "regression"):
         names = [d for d, t in tasks.items() if t == task]
         if not names:
             continue
         m1, m2 = METRICS[task]
-        arrows = {"accuracy": "↑", "r2": "↑", "log_loss": "↓", "rmse": "↓"}
-        table = Table(title=f"{task}: mean ± std over outer folds", title_justify="left")
-        for col, kw in (("dataset", {}), ("model", {}), ("family", {}),
-                        (f"{m1} {arrows[m1]}", {"justify": "right"}),
-                        (f"{m2} {arrows[m2]}", {"justify": "right"}),
-                        ("fit s", {"justify": "right"}), ("rank", {"justify": "right"}),
-                        ("p (DL vs ML)", {"justify": "right"})):
-            table.add_column(col, **kw)
+        part = summary[summary["task"] == task]
+        dl = ", ".join(dict.fromkeys(part.loc[part["family"] == "DL", "model"])) or "none"
+        table = Table(
+            title=f"{task}: mean ± std over outer folds; bold = best; DL = {dl}",
+            title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        )
+        table.add_column("model", no_wrap=True)
+        for col in (f"{m1} {arrows[m1]}", f"{m2} {arrows[m2]}", "fit s", "rank", "p"):
+            table.add_column(col, justify="right", no_wrap=True)
         for i, name in enumerate(names):
             s = summary[summary["dataset"] == name]
+            table.add_row(f"[bold underline]{name}[/]")
             for j, r in enumerate(s.itertuples()):
-                best = r.rank == s["rank"].min()
-                style = "bold" if best else None
                 table.add_row(
-                    name if j == 0 else "",
                     r.model,
-                    r.family,
                     _fmt(getattr(r, f"{m1}_mean"), getattr(r, f"{m1}_std")),
                     _fmt(getattr(r, f"{m2}_mean"), getattr(r, f"{m2}_std")),
                     f"{r.fit_seconds:.2f}" if r.fit_seconds == r.fit_seconds else "-",
                     f"{r.rank:g}" if r.rank == r.rank else "-",
                     _p(r.p_value) if r.vs else "",
-                    style=style,
-                    end_section=j == len(s) - 1 and i < len(names) - 1,
+                    style="bold" if r.rank == s["rank"].min() else None,
                 )
         console.print(table)
     sig = result.significance()
     table = Table(
-        title="best DL vs best ML per dataset: corrected resampled t-test (Nadeau & Bengio 2003)",
-        title_justify="left",
+        title="best DL vs best ML: corrected resampled t-test (Nadeau & Bengio 2003)",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
     )
-    for col in ("dataset", "metric", "best DL", "best ML", "DL − ML", "t", "p-value", "folds"):
-        table.add_column(col, justify="right" if col in ("DL − ML", "t", "p-value", "folds") else "left")
+    for col, justify in (("dataset", "left"), ("metric", "left"), ("best DL", "left"),
+                         ("score", "right"), ("best ML", "left"), ("score", "right"),
+                         ("p-value", "right")):
+        table.add_column(col, justify=justify)
     for r in sig.itertuples():
         table.add_row(
-            r.dataset, r.metric, f"{r.best_dl} ({_fmt(r.dl_score, None)})" if r.best_dl else "-",
-            f"{r.best_ml} ({_fmt(r.ml_score, None)})" if r.best_ml else "-",
-            f"{r.diff:+.3f}" if r.diff == r.diff else "-", f"{r.t:.2f}" if r.t == r.t else "-",
-            _p(r.p_value), str(r.n_folds),
+            r.dataset, r.metric, r.best_dl or "-", _fmt(r.dl_score, None),
+            r.best_ml or "-", _fmt(r.ml_score, None), _p(r.p_value),
         )
     console.print(table)
     ranks = result.ranks()
@@ -166,8 +172,10 @@ def print_tables(result, console):
         + ", ".join(f"{r.model} {r.avg_rank:.2f}" for r in ranks.itertuples())
     )
     console.print(
-        "p < 0.05: the DL-ML difference exceeds cross-validation noise; a large p means "
-        "these data cannot tell the two apart (not that they are equal)."
+        "p: corrected resampled t-test of the best DL vs the best ML model of each "
+        "dataset (on their two rows). p < 0.05: the difference exceeds "
+        "the noise of cross-validation; a large p means these data cannot tell them "
+        "apart (not that they are equal)."
     )
 
 
@@ -207,16 +215,19 @@ def _run_compare(args, console):
             X, y = load_csv(args.csv, args.target)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
+        reason = None
         if task is None:
             task, reason = infer_task(y)
-            console.print(
-                f"[bold]{os.path.basename(args.csv)}[/]: {len(X)} rows, {X.shape[1]} features; "
-                f"inferred task: [bold]{task}[/] ({reason}); pass --task to override."
-            )
         try:
             check_target(y, task)
         except ValueError as exc:
             raise UsageError(f"target {args.target!r}: {exc}") from None
+        if reason is not None:
+            console.print(
+                f"[bold]{os.path.basename(args.csv)}[/]: {len(X)} rows, {X.shape[1]} features; "
+                f"inferred task: [bold]{task}[/] ({reason}); pass --task to override.",
+                soft_wrap=True,
+            )
     elif not datasets:
         datasets = list(DATASETS)
 
