@@ -13,6 +13,20 @@ Run::
 
 Prints per-fold accuracies, means, and the difference (issue 4 asks for the
 dense net to be within 2 accuracy points of HGB).
+
+Measured (2 shared CPU cores, TF 2.21, sklearn 1.9.1), dense - hgb in points:
+
+=====================  ===========  ===========  =========
+setting                 standard     robust_clip  quantile
+=====================  ===========  ===========  =========
+n=3000, 5 folds, s=0    -0.10        0.00         +1.07
+n=1500, 3 folds, s=0    -0.33        -0.53        -2.00 (64x64: -2.0)
+n=1500, 3 folds, s=1     0.00        -1.20
+=====================  ===========  ===========  =========
+
+(n=3000, 5 folds: hgb 0.8413; dense 0.8403 standard, 0.8520 quantile.)
+HGB is invariant to the monotone scalers; the dense net is not, and on this
+table "standard" is the steadiest choice, hence the default here.
 """
 
 import argparse
@@ -65,7 +79,7 @@ def make_churn_table(n=3000, seed=0):
     return df, y
 
 
-def compare(n=3000, folds=5, seed=0, hidden=(128, 128), scaler="quantile", verbose=True):
+def compare(n=3000, folds=5, seed=0, hidden=(128, 128), scaler="standard", verbose=True):
     """Mean CV accuracy of (dense, hgb) on the same folds; returns a dict."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -108,6 +122,6 @@ if __name__ == "__main__":
     parser.add_argument("--n", type=int, default=3000)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scaler", default="quantile")
+    parser.add_argument("--scaler", default="standard")
     args = parser.parse_args()
     compare(args.n, args.folds, args.seed, scaler=args.scaler)

@@ -450,7 +450,7 @@ def test_flatten_errors_are_clear():
 # With the Dense estimators (these train small networks).
 # --------------------------------------------------------------------------
 
-SMALL = dict(hidden_layer_sizes=(32,), epochs=40, patience=5, random_state=0)
+SMALL = dict(hidden_layer_sizes=(32,), epochs=60, learning_rate=0.01, patience=5, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -524,8 +524,14 @@ def test_autodense_params_clone_pickle_and_regression():
     from skdense import DenseRegressor
     from skdense.preprocessing import AutoDense
 
-    est = AutoDense(hidden_layer_sizes=(8,), epochs=30, random_state=0)
-    assert est.get_params(deep=False) == {"task": None, "hidden_layer_sizes": (8,), "epochs": 30, "random_state": 0}
+    est = AutoDense(hidden_layer_sizes=(32,), epochs=100, learning_rate=0.01, random_state=0)
+    assert est.get_params(deep=False) == {
+        "task": None,
+        "hidden_layer_sizes": (32,),
+        "epochs": 100,
+        "learning_rate": 0.01,
+        "random_state": 0,
+    }
     deep = est.get_params(deep=True)
     assert deep["patience"] == 10 and deep["class_weight"] is None  # every Dense parameter is listed
     twin = clone(est)
@@ -598,5 +604,5 @@ def test_dense_within_two_points_of_hgb_on_a_mixed_table():
     spec = importlib.util.spec_from_file_location("bench_tabular", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    result = bench.compare(n=1500, folds=3, hidden=(64, 64), verbose=False)
+    result = bench.compare(n=1500, folds=3, hidden=(128, 128), scaler="standard", verbose=False)
     assert result["difference"] > -0.02, result
