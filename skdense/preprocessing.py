@@ -284,6 +284,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     f"TabularPreprocessor.{where} got 0 feature(s) (shape={X.shape}) while "
                     "a minimum of 1 is required."
                 )
+            duplicated = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            if duplicated:
+                raise ValueError(
+                    f"TabularPreprocessor.{where} got duplicate column name(s) {duplicated}; "
+                    "column names must be unique."
+                )
             if all(isinstance(c, str) for c in names):
                 return X, np.asarray(names, dtype=object)
             X = X.copy(deep=False)

@@ -355,6 +355,9 @@ def test_wrong_shapes_explain_what_to_do():
         TabularPreprocessor().fit(np.zeros((4, 2, 2)))
     with pytest.raises(ValueError, match="got a pandas Series; pass a DataFrame"):
         TabularPreprocessor().fit(pd.Series([1.0, 2.0]))
+    twice = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], columns=["a", "a"])
+    with pytest.raises(ValueError, match=r"duplicate column name\(s\) \['a'\]"):
+        TabularPreprocessor().fit(twice)
 
 
 # --------------------------------------------------------------------------
