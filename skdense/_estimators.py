@@ -6,6 +6,7 @@ split), and hand the network to a scikeras estimator built inside ``fit``
 (:mod:`skdense._scikeras`).  This module imports no TensorFlow.
 """
 
+import inspect
 import math
 import warnings
 from numbers import Integral
@@ -18,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _params
-from ._model import DEFAULT_LOSS, build_dense_network, check_activation
+from ._model import DEFAULT_LOSS, build_dense_network, check_activation, continuous_columns
 from ._targets import classification_task
 
 _MAX_SEED = 2**31 - 1
@@ -49,6 +50,39 @@ def _check_ndim(X, name):
         )
 
 
+def _optimizer_params(s):
+    """Routed optimizer arguments from the plain parameters, where the optimizer takes them.
+
+    A user's ``optimizer__<name>`` wins; an optimizer instance is used as given.
+    """
+    optimizer = s["optimizer"]
+    if not isinstance(optimizer, (str, type)):
+        return {}
+    from ._backend import load_keras
+
+    keras = load_keras()
+    cls = optimizer if isinstance(optimizer, type) else type(keras.optimizers.get(optimizer))
+    accepted = inspect.signature(cls.__init__).parameters
+    wanted = {"learning_rate": s["learning_rate"]}
+    for key, default in (("beta_1", 0.9), ("beta_2", 0.999)):
+        if s[key] != default:
+            wanted[key] = s[key]
+    if s["weight_decay"]:
+        wanted["weight_decay"] = s["weight_decay"]
+    out = {}
+    for key, value in wanted.items():
+        if f"optimizer__{key}" in s:
+            continue
+        if key not in accepted:
+            raise ValueError(
+                f"The '{key}' parameter does not apply to optimizer {cls.__name__}; "
+                "leave it at its default or choose an optimizer that takes it (e.g. "
+                "'adam', 'adamw')."
+            )
+        out[f"optimizer__{key}"] = value
+    return out
+
+
 class _DenseEstimator(BaseEstimator):
     """Parameters, data checks and the fit path shared by both estimators."""
 
@@ -75,6 +109,12 @@ class _DenseEstimator(BaseEstimator):
         min_delta=0.0,
         restore_best_weights=True,
         callbacks=None,
+        beta_1=0.9,
+        beta_2=0.999,
+        weight_decay=0.0,
+        lr_schedule="constant",
+        feature_scaling=False,
+        numeric_embedding=None,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -97,6 +137,12 @@ class _DenseEstimator(BaseEstimator):
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
         self.callbacks = callbacks
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.feature_scaling = feature_scaling
+        self.numeric_embedding = numeric_embedding
         self.random_state = random_state
         self.verbose = verbose
         self._set_routed(kwargs)
@@ -182,6 +228,7 @@ class _DenseEstimator(BaseEstimator):
         seed = _seed_from(s["random_state"])
 
         X_fit, y_fit, w_fit, validation = self._validation_split(X, y, sample_weight, s, task, seed)
+        continuous = continuous_columns(X_fit) if s["numeric_embedding"] else None
         stop = None
         if s["early_stopping"]:
             from ._training import StopRule
@@ -201,7 +248,7 @@ class _DenseEstimator(BaseEstimator):
         from . import _scikeras
 
         inner = _scikeras.make_keras_estimator(
-            self._kind, plan=plan, target=target, **self._keras_params(s, task, seed)
+            self._kind, plan=plan, target=target, **self._keras_params(s, task, seed, continuous)
         )
         inner.fit(X_fit, y_fit, sample_weight=w_fit)
         _scikeras.forget_plan(inner)
@@ -215,7 +262,7 @@ class _DenseEstimator(BaseEstimator):
         self.training_engine_ = result.engine
         return self
 
-    def _keras_params(self, s, task, seed):
+    def _keras_params(self, s, task, seed, continuous=None):
         """Parameters of the scikeras estimator for this fit."""
         loss = s["loss"]
         if loss is None and s["model"] is None:
@@ -231,8 +278,7 @@ class _DenseEstimator(BaseEstimator):
             "callbacks": list(s["callbacks"]) if s["callbacks"] is not None else None,
             "random_state": None,  # seeded by skdense, see _scikeras.seeded_globals
         }
-        if isinstance(s["optimizer"], (str, type)) and "optimizer__learning_rate" not in s:
-            params["optimizer__learning_rate"] = s["learning_rate"]
+        params.update(_optimizer_params(s))
         if s["model"] is None:
             params.update(
                 model__hidden_layer_sizes=s["hidden_layer_sizes"],
@@ -240,6 +286,11 @@ class _DenseEstimator(BaseEstimator):
                 model__dropout=s["dropout"],
                 model__alpha=s["alpha"],
                 model__seed=seed,
+                model__feature_scaling=s["feature_scaling"],
+                model__numeric_embedding=s["numeric_embedding"],
+                model__continuous=continuous,
+                model__lr_schedule=s["lr_schedule"],
+                model__label_smoothing=s.get("label_smoothing", 0.0),
             )
         if self._kind == "classifier":
             params["class_weight"] = s["class_weight"]
@@ -372,8 +423,23 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
         them for one fit. Any callback makes training take Keras's
         ``model.fit`` path.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam-family moment decay rates (RealMLP uses ``beta_2=0.95``).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of the optimizer (use with ``optimizer="adamw"``).
+    lr_schedule : {"constant", "cosine", "multicycle"}, default="constant"
+        Learning rate over the run: constant; cosine decay to 0 over
+        ``epochs``; or four cosine cycles with warm restarts.
+    feature_scaling : bool, default=False
+        A learnable scale per input feature before the first layer.
+    numeric_embedding : {None, "periodic"}, default=None
+        Periodic (PLR) embeddings of the continuous input columns (those with
+        more than two distinct values); binary/one-hot columns pass through.
     class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss.
+    label_smoothing : float in [0, 1), default=0.0
+        Label smoothing of the cross-entropy (improves accuracy, can hurt
+        log loss).
     random_state : int, RandomState or None, default=None
         Seeds the initial weights, dropout, the minibatch order and the
         validation split. Global random state is left untouched.
@@ -444,7 +510,14 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         min_delta=0.0,
         restore_best_weights=True,
         callbacks=None,
+        beta_1=0.9,
+        beta_2=0.999,
+        weight_decay=0.0,
+        lr_schedule="constant",
+        feature_scaling=False,
+        numeric_embedding=None,
         class_weight=None,
+        label_smoothing=0.0,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -468,11 +541,18 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
             min_delta=min_delta,
             restore_best_weights=restore_best_weights,
             callbacks=callbacks,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            feature_scaling=feature_scaling,
+            numeric_embedding=numeric_embedding,
             random_state=random_state,
             verbose=verbose,
             **kwargs,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -550,6 +630,17 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Keep the weights of the best epoch when stopping.
     callbacks : list of keras callbacks or None, default=None
         Extra Keras callbacks for every fit.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam-family moment decay rates (RealMLP uses ``beta_2=0.95``).
+    weight_decay : float, default=0.0
+        Decoupled weight decay of the optimizer (use with ``optimizer="adamw"``).
+    lr_schedule : {"constant", "cosine", "multicycle"}, default="constant"
+        Learning rate over the run: constant; cosine decay to 0 over
+        ``epochs``; or four cosine cycles with warm restarts.
+    feature_scaling : bool, default=False
+        A learnable scale per input feature before the first layer.
+    numeric_embedding : {None, "periodic"}, default=None
+        Periodic (PLR) embeddings of the continuous input columns.
     standardize_target : bool, default=True
         Train on the standardised target ``(y - mean) / std`` (per output) and
         undo it at predict, so targets in the hundreds train as well as targets
@@ -627,6 +718,12 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         min_delta=0.0,
         restore_best_weights=True,
         callbacks=None,
+        beta_1=0.9,
+        beta_2=0.999,
+        weight_decay=0.0,
+        lr_schedule="constant",
+        feature_scaling=False,
+        numeric_embedding=None,
         standardize_target=True,
         random_state=None,
         verbose=0,
@@ -651,6 +748,12 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
             min_delta=min_delta,
             restore_best_weights=restore_best_weights,
             callbacks=callbacks,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            feature_scaling=feature_scaling,
+            numeric_embedding=numeric_embedding,
             random_state=random_state,
             verbose=verbose,
             **kwargs,

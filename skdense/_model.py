@@ -12,6 +12,10 @@ regression k units, linear      mean squared error
 ========== ==================== ==========================
 """
 
+import math
+
+import numpy as np
+
 from ._backend import load_keras
 
 DEFAULT_LOSS = {
@@ -48,26 +52,83 @@ def check_activation(activation, estimator_name):
         ) from None
 
 
+LR_SCHEDULES = ("constant", "cosine", "multicycle")
+
+
+def learning_rate_schedule(name, learning_rate, total_steps):
+    """The learning rate as a Keras schedule over ``total_steps`` optimizer steps.
+
+    ``"constant"``: a float.  ``"cosine"``: cosine decay from ``learning_rate``
+    to 0 over the whole run.  ``"multicycle"``: four cosine cycles of equal
+    length, each restarting at ``learning_rate`` (a warm-restart schedule in the
+    spirit of RealMLP's multi-cycle schedule).
+    """
+    if name == "constant":
+        return float(learning_rate)
+    keras = load_keras()
+    total_steps = max(int(total_steps), 1)
+    if name == "cosine":
+        return keras.optimizers.schedules.CosineDecay(float(learning_rate), total_steps)
+    return keras.optimizers.schedules.CosineDecayRestarts(
+        float(learning_rate), max(total_steps // 4, 1), t_mul=1.0, m_mul=1.0
+    )
+
+
+def continuous_columns(X):
+    """Indices of the columns with more than two distinct values (not one-hot/binary)."""
+    return [j for j in range(X.shape[1]) if np.unique(X[: min(len(X), 2000), j]).size > 2]
+
+
+def _loss_with_smoothing(loss, task, label_smoothing):
+    """The default cross-entropy with label smoothing; any other loss as given."""
+    if not label_smoothing:
+        return loss
+    keras = load_keras()
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", None)
+    if task == "multiclass" and name == "categorical_crossentropy":
+        return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    if task in ("binary", "multilabel") and name == "binary_crossentropy":
+        return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    return loss
+
+
 def build_dense_network(
     meta,
     compile_kwargs,
+    params=None,
     hidden_layer_sizes=(100,),
     activation="relu",
     dropout=0.0,
     alpha=0.0,
     seed=None,
+    feature_scaling=False,
+    numeric_embedding=None,
+    continuous=None,
+    label_smoothing=0.0,
+    lr_schedule="constant",
 ):
-    """Input -> [Dense(units, activation) -> Dropout] per hidden layer -> output layer.
+    """[FeatureScaling] -> [PeriodicEmbedding] -> [Dense -> Dropout] per hidden layer -> output.
 
-    ``meta`` and ``compile_kwargs`` come from scikeras (``n_features_in_`` and the
-    target encoder's ``skdense_task_`` / ``skdense_units_``; the optimizer, loss
-    and metrics).  ``alpha`` is an L2 penalty ``alpha * sum(W**2)`` on every
-    kernel; ``seed`` makes initial weights and dropout masks reproducible
-    without touching any global random state.
+    ``meta``, ``compile_kwargs`` and ``params`` come from scikeras
+    (``n_features_in_``, ``X_shape_`` and the target encoder's
+    ``skdense_task_`` / ``skdense_units_``; the optimizer, loss and metrics;
+    ``epochs`` and ``batch_size``).  ``alpha`` is an L2 penalty
+    ``alpha * sum(W**2)`` on every kernel; ``seed`` makes initial weights and
+    dropout masks reproducible without touching any global random state.
+    ``continuous`` lists the columns a ``numeric_embedding="periodic"`` embeds.
     """
     keras = load_keras()
     task = meta["skdense_task_"]
     units_out = meta["skdense_units_"]
+    compile_kwargs = dict(compile_kwargs)
+    compile_kwargs["loss"] = _loss_with_smoothing(compile_kwargs["loss"], task, label_smoothing)
+    if lr_schedule != "constant" and params is not None:
+        optimizer = compile_kwargs["optimizer"]
+        steps = math.ceil(meta["X_shape_"][0] / params["batch_size"]) * params["epochs"]
+        schedule = learning_rate_schedule(lr_schedule, float(optimizer.learning_rate), steps)
+        config = optimizer.get_config()
+        config["learning_rate"] = schedule
+        compile_kwargs["optimizer"] = type(optimizer).from_config(config)
 
     def init(offset):
         s = None if seed is None else int(seed) + offset
@@ -76,6 +137,14 @@ def build_dense_network(
     reg = keras.regularizers.L2(alpha) if alpha else None
     inputs = keras.Input(shape=(meta["n_features_in_"],), name="features")
     x = inputs
+    if feature_scaling or numeric_embedding:
+        from ._layers import FeatureScaling, PeriodicEmbedding
+    if feature_scaling:
+        x = FeatureScaling(name="feature_scaling")(x)
+    if numeric_embedding == "periodic" and continuous:
+        x = PeriodicEmbedding(
+            continuous, seed=None if seed is None else int(seed) + 2000, name="periodic_embedding"
+        )(x)
     for i, units in enumerate(hidden_layer_sizes, start=1):
         x = keras.layers.Dense(
             units,

@@ -48,6 +48,12 @@ COMMON_CONSTRAINTS = {
     "min_delta": [Interval(Real, 0.0, None, closed="left")],
     "restore_best_weights": ["boolean"],
     "callbacks": [None, list, tuple],
+    "beta_1": [Interval(Real, 0.0, 1.0, closed="left")],
+    "beta_2": [Interval(Real, 0.0, 1.0, closed="left")],
+    "weight_decay": [Interval(Real, 0.0, None, closed="left")],
+    "lr_schedule": [StrOptions({"constant", "cosine", "multicycle"})],
+    "feature_scaling": ["boolean"],
+    "numeric_embedding": [None, StrOptions({"periodic"})],
     "random_state": ["random_state"],
     "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
 }
@@ -55,6 +61,7 @@ COMMON_CONSTRAINTS = {
 CLASSIFIER_CONSTRAINTS = {
     **COMMON_CONSTRAINTS,
     "class_weight": [None, dict, StrOptions({"balanced"})],
+    "label_smoothing": [Interval(Real, 0.0, 1.0, closed="left")],
 }
 
 REGRESSOR_CONSTRAINTS = {**COMMON_CONSTRAINTS, "standardize_target": ["boolean"]}

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 
+from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
 from . import _training  # noqa: E402
 from ._model import is_sparse_loss  # noqa: E402
 from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder  # noqa: E402

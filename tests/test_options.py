@@ -1,0 +1,110 @@
+"""The tabular-training options (issue 6): each reaches the Keras model and is searchable."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+
+from skdense import DenseClassifier, DenseRegressor
+
+
+@pytest.fixture(scope="module")
+def scaled_cancer(breast_cancer):
+    X_train, X_test, y_train, y_test = breast_cancer
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def test_optimizer_options_reach_the_optimizer(scaled_cancer):
+    X_train, _, y_train, _ = scaled_cancer
+    clf = DenseClassifier(
+        (8,), epochs=2, optimizer="adamw", beta_2=0.95, weight_decay=0.01, random_state=0
+    ).fit(X_train, y_train)
+    opt = clf.model_.optimizer
+    assert type(opt).__name__ == "AdamW"
+    assert float(opt.beta_2) == pytest.approx(0.95)
+    assert float(opt.weight_decay) == pytest.approx(0.01)
+
+
+def test_beta_on_an_optimizer_without_betas_is_a_clear_error(scaled_cancer):
+    X_train, _, y_train, _ = scaled_cancer
+    with pytest.raises(ValueError, match="'beta_2' parameter does not apply to optimizer SGD"):
+        DenseClassifier((8,), epochs=1, optimizer="sgd", beta_2=0.95).fit(X_train, y_train)
+
+
+@pytest.mark.parametrize("schedule, cls", [("cosine", "CosineDecay"), ("multicycle", "CosineDecayRestarts")])
+def test_lr_schedules(scaled_cancer, schedule, cls):
+    X_train, _, y_train, _ = scaled_cancer
+    clf = DenseClassifier((8,), epochs=4, lr_schedule=schedule, early_stopping=False, random_state=0)
+    clf.fit(X_train, y_train)
+    lr = clf.model_.optimizer.get_config()["learning_rate"]
+    assert lr["class_name"] == cls
+    steps = int(np.ceil(len(X_train) / 32)) * 4
+    # cosine spans the whole run; multicycle restarts every quarter of it
+    decay = lr["config"].get("decay_steps", lr["config"].get("first_decay_steps"))
+    assert decay == (steps if schedule == "cosine" else steps // 4)
+    # at the end of a cosine run the rate is (nearly) zero
+    if schedule == "cosine":
+        assert float(clf.model_.optimizer.learning_rate) < 1e-5
+
+
+def test_label_smoothing(iris):
+    X_train, _, y_train, _ = iris
+    clf = DenseClassifier((8,), epochs=2, label_smoothing=0.1, random_state=0).fit(X_train, y_train)
+    assert clf.model_.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
+
+
+def test_feature_scaling_and_periodic_embedding(scaled_cancer, tmp_path):
+    X_train, X_test, y_train, y_test = scaled_cancer
+    X_train = np.column_stack([X_train, (X_train[:, 0] > 0).astype(float)])  # a binary column
+    X_test = np.column_stack([X_test, (X_test[:, 0] > 0).astype(float)])
+    clf = DenseClassifier(
+        (32,), feature_scaling=True, numeric_embedding="periodic", random_state=0
+    ).fit(X_train, y_train)
+    names = [layer.name for layer in clf.model_.layers]
+    assert names[1:3] == ["feature_scaling", "periodic_embedding"]
+    emb = clf.model_.get_layer("periodic_embedding")
+    assert emb.indices == list(range(30))  # the binary column passes through
+    assert clf.score(X_test, y_test) > 0.93
+    # custom layers survive pickling, in a fresh process too
+    path = tmp_path / "clf.pkl"
+    path.write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "X.npy", X_test)
+    code = (
+        "import pickle, numpy as np, sys; "
+        f"clf = pickle.loads(open({str(path)!r}, 'rb').read()); "
+        f"np.save({str(tmp_path / 'p.npy')!r}, clf.predict_proba(np.load({str(tmp_path / 'X.npy')!r})))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), clf.predict_proba(X_test), rtol=1e-5)
+
+
+def test_options_are_searchable(diabetes):
+    X_train, X_test, y_train, y_test = diabetes
+    X_train = StandardScaler().fit_transform(X_train)
+    grid = GridSearchCV(
+        DenseRegressor((16,), epochs=20, random_state=0),
+        {"lr_schedule": ["constant", "cosine"], "beta_2": [0.95, 0.999]},
+        cv=2,
+    ).fit(X_train, y_train)
+    assert len(grid.cv_results_["params"]) == 4
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+
+
+def test_standardize_target(diabetes):
+    X_train, X_test, y_train, y_test = diabetes
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    reg = DenseRegressor((16,), epochs=30, learning_rate=0.01, random_state=0).fit(X_train, y_train)
+    enc = reg.keras_estimator_.target_encoder_
+    assert enc.mean_[0] == pytest.approx(y_train.mean(), rel=0.02)  # the rows left after the validation split
+    # predictions come back in the target's units
+    assert abs(reg.predict(X_test).mean() - y_train.mean()) < 0.25 * y_train.std()
+    raw = DenseRegressor((16,), epochs=30, learning_rate=0.01, random_state=0, standardize_target=False)
+    raw.fit(X_train, y_train)
+    assert reg.score(X_test, y_test) > raw.score(X_test, y_test)
