@@ -607,5 +607,7 @@ def test_dense_within_two_points_of_hgb_on_a_mixed_table():
     spec = importlib.util.spec_from_file_location("bench_tabular", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    result = bench.compare(n=1500, folds=3, hidden=(128, 128), scaler="standard", verbose=False)
+    result = bench.compare(
+        n=1500, folds=3, hidden=(128, 128), scaler="standard", hgb_threads=1, verbose=False
+    )
     assert result["difference"] > -0.02, result
