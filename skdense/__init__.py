@@ -4,7 +4,15 @@
 """
 
 from ._estimators import DenseClassifier, DenseRegressor
+from .preprocessing import Flatten, TabularPreprocessor, make_dense_pipeline
 
 __version__ = "0.1.0"
 
-__all__ = ["DenseClassifier", "DenseRegressor", "__version__"]
+__all__ = [
+    "DenseClassifier",
+    "DenseRegressor",
+    "Flatten",
+    "TabularPreprocessor",
+    "make_dense_pipeline",
+    "__version__",
+]
