@@ -490,83 +490,135 @@ class _Worker:
             opt.apply_gradients(zip(grads, tvars))
             return tf.cast(loss, tf.float64)
 
+        f64 = tf.float64
+
         def eval_loss(xv, yv, wv):
+            # Keras evaluates in batches and averages weighting by batch size;
+            # chunks of eval_rows give the same mean with fewer steps.
             n = tf.shape(xv)[0]
-            total = tf.constant(0.0, tf.float64)
-            start = tf.constant(0)
-            while start < n:
+
+            def body(start, total):
                 stop_ = tf.minimum(start + eval_rows, n)
                 xc = xv[start:stop_]
                 wc = wv[start:stop_] if wv is not None else None
                 y_pred = m(xc, training=False)
-                loss = compute_loss(x=xc, y=yv[start:stop_], y_pred=y_pred, sample_weight=wc, training=False)
-                total += tf.cast(loss, tf.float64) * tf.cast(stop_ - start, tf.float64)
-                start = stop_
-            return total / tf.cast(n, tf.float64)
+                loss = compute_loss(
+                    x=xc, y=yv[start:stop_], y_pred=y_pred, sample_weight=wc, training=False
+                )
+                return stop_, total + tf.cast(loss, f64) * tf.cast(stop_ - start, f64)
+
+            _, total = tf.while_loop(
+                lambda start, total: start < n, body, (tf.constant(0), tf.constant(0.0, f64))
+            )
+            return total / tf.cast(n, f64)
 
         vars_ = self.vars
         best_vars = self.best_vars
         mask = self.restore_mask
+        es = self
 
         def save_best():
             for b, v in zip(best_vars, vars_):
                 b.assign(v)
-            self.es_has_best_weights.assign(True)
+            es.es_has_best_weights.assign(True)
+            return tf.constant(True)
+
+        def noop():
+            return tf.constant(True)
+
+        def early_stopping(current, epoch, patience, min_delta, restore):
+            """keras.callbacks.EarlyStopping.on_epoch_end (mode "min", no baseline)."""
+
+            def first_weights():
+                save_best()
+                es.es_best_epoch.assign(epoch)
+                return tf.constant(True)
+
+            tf.cond(
+                tf.logical_and(restore, tf.logical_not(es.es_has_best_weights.read_value())),
+                first_weights,
+                noop,
+            )
+            es.es_wait.assign_add(1)
+            improved = tf.logical_or(
+                tf.logical_not(es.es_has_best.read_value()),
+                current + min_delta < es.es_best.read_value(),
+            )
+
+            def on_improvement():
+                es.es_best.assign(current)
+                es.es_has_best.assign(True)
+                es.es_best_epoch.assign(epoch)
+                tf.cond(restore, save_best, noop)
+                es.es_wait.assign(0)
+                return tf.constant(True)
+
+            def otherwise():
+                patience_out = tf.logical_and(es.es_wait.read_value() >= patience, epoch > 0)
+
+                def stop():
+                    es.es_stopped.assign(True)
+                    return tf.constant(True)
+
+                return tf.cond(patience_out, stop, noop)
+
+            return tf.cond(improved, on_improvement, otherwise)
 
         def run(x, y, w, xv, yv, wv, batch_size, epoch_start, epoch_stop, seed,
                 do_shuffle, use_stop, monitor_val, patience, min_delta, restore):
+            # Written with explicit tf.while_loop/tf.cond (no autograph: its
+            # source transformation alone cost ~2 s on the first fit).
             _TRACES["train"] += 1  # runs only while tracing
             n = tf.shape(x)[0]
-            n64 = tf.cast(n, tf.int64)
-            steps = (n64 + batch_size - 1) // batch_size
-            losses = tf.TensorArray(tf.float64, size=0, dynamic_size=True, element_shape=[])
-            val_losses = tf.TensorArray(tf.float64, size=0, dynamic_size=True, element_shape=[])
-            epoch = epoch_start
-            i = tf.constant(0)
-            while epoch < epoch_stop and not self.es_stopped:
-                if do_shuffle:
-                    keys = tf.random.stateless_uniform([n], seed=tf.stack([seed, epoch]))
-                    order = tf.argsort(keys)
-                else:
-                    order = tf.range(n)
-                total = tf.constant(0.0, tf.float64)
-                for s in tf.range(steps):
-                    lo = s * batch_size
-                    hi = tf.minimum(lo + batch_size, n64)
+            bs = tf.cast(batch_size, tf.int32)
+            steps = (n + bs - 1) // bs
+            losses = tf.TensorArray(f64, size=0, dynamic_size=True, element_shape=[])
+            val_losses = tf.TensorArray(f64, size=0, dynamic_size=True, element_shape=[])
+
+            def epoch_cond(epoch, i, losses, val_losses):
+                return tf.logical_and(
+                    epoch < epoch_stop, tf.logical_not(es.es_stopped.read_value())
+                )
+
+            def epoch_body(epoch, i, losses, val_losses):
+                order = tf.cond(
+                    do_shuffle,
+                    lambda: tf.argsort(
+                        tf.random.stateless_uniform([n], seed=tf.stack([seed, epoch]))
+                    ),
+                    lambda: tf.range(n),
+                )
+
+                def step(s, total):
+                    lo = s * bs
+                    hi = tf.minimum(lo + bs, n)
                     idx = order[lo:hi]
                     xb = tf.gather(x, idx)
                     yb = tf.gather(y, idx)
                     wb = tf.gather(w, idx) if has_w else None
-                    total += train_step(xb, yb, wb) * tf.cast(hi - lo, tf.float64)
-                epoch_loss = total / tf.cast(n, tf.float64)
+                    return s + 1, total + train_step(xb, yb, wb) * tf.cast(hi - lo, f64)
+
+                _, total = tf.while_loop(
+                    lambda s, total: s < steps, step, (tf.constant(0), tf.constant(0.0, f64))
+                )
+                epoch_loss = total / tf.cast(n, f64)
                 losses = losses.write(i, epoch_loss)
+                current = epoch_loss
                 if has_val:
                     vloss = eval_loss(xv, yv, wv)
                     val_losses = val_losses.write(i, vloss)
-                    current = vloss if monitor_val else epoch_loss
-                else:
-                    current = epoch_loss
-                if use_stop:
-                    # keras.callbacks.EarlyStopping.on_epoch_end, mode "min".
-                    if restore and not self.es_has_best_weights:
-                        save_best()
-                        self.es_best_epoch.assign(epoch)
-                    self.es_wait.assign_add(1)
-                    improved = tf.logical_or(
-                        tf.logical_not(self.es_has_best),
-                        current + min_delta < self.es_best,
-                    )
-                    if improved:
-                        self.es_best.assign(current)
-                        self.es_has_best.assign(True)
-                        self.es_best_epoch.assign(epoch)
-                        if restore:
-                            save_best()
-                        self.es_wait.assign(0)
-                    elif self.es_wait >= patience and epoch > 0:
-                        self.es_stopped.assign(True)
-                epoch += 1
-                i += 1
+                    current = tf.where(monitor_val, vloss, epoch_loss)
+                done = tf.cond(
+                    use_stop,
+                    lambda: early_stopping(current, epoch, patience, min_delta, restore),
+                    noop,
+                )
+                with tf.control_dependencies([done]):
+                    return epoch + 1, i + 1, losses, val_losses
+
+            epoch, _, losses, val_losses = tf.while_loop(
+                epoch_cond, epoch_body, (epoch_start, tf.constant(0), losses, val_losses)
+            )
             return losses.stack(), val_losses.stack(), epoch
 
         def restore_best():
@@ -575,7 +627,7 @@ class _Worker:
                     v.assign(b)
             return tf.constant(0)
 
-        self.restore_best = tf.function(restore_best)
+        self.restore_best = tf.function(restore_best, autograph=False)
         scalar = lambda dt: tf.TensorSpec([], dt)  # noqa: E731
         w_spec = tf.TensorSpec([None], tf.float32) if has_w else None
         signature = [
@@ -600,7 +652,7 @@ class _Worker:
                 args[k] = t
             return run(*args)
 
-        compiled = tf.function(bound, input_signature=specs, autograph=True)
+        compiled = tf.function(bound, input_signature=specs, autograph=False)
 
         def call(*args):
             return compiled(*[args[k] for k in tensor_pos])
@@ -658,9 +710,16 @@ def _checkin(pool, worker):
             pool.idle.append(worker)
 
 
+def _tf_variable(v):
+    """The tf.Variable behind a Keras variable (assigning it directly is 2x faster)."""
+    inner = getattr(v, "value", v)
+    return inner if hasattr(inner, "assign") and hasattr(inner, "handle") else v
+
+
 def _copy(dst, src):
     for d, s in zip(dst, src):
-        d.assign(s)
+        d = _tf_variable(d)
+        d.assign(_tf_variable(s), read_value=False)
 
 
 def _same_structure(a, b):
@@ -807,7 +866,7 @@ def _make_predictor(model):
     dtype = tf.as_dtype(template.inputs[0].dtype)
     scope_cls = keras.src.backend.StatelessScope
 
-    @tf.function(input_signature=[specs, tf.TensorSpec([None, n_features], dtype)])
+    @tf.function(input_signature=[specs, tf.TensorSpec([None, n_features], dtype)], autograph=False)
     def forward(values, x):
         _TRACES["predict"] += 1
         with scope_cls(state_mapping=list(zip(tvars, values))):
