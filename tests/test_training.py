@@ -383,3 +383,21 @@ def test_predict_wrong_width_is_a_clear_error(keras, cancer):
     model = make_mlp(keras, X.shape[1], (8,))
     with pytest.raises(ValueError, match="30 features.*got 29"):
         predict(model, X[:, :29])
+
+
+def test_kernel_cache_trim_keeps_results(keras, cancer, monkeypatch):
+    # Clearing TF's eager kernel cache (the memory guard for thousands of fits)
+    # must not change what a fit computes.
+    X, _, y, _ = cancer
+    base = make_mlp(keras, X.shape[1], (12,))
+    a, b = twin(keras, base), twin(keras, base)
+    fit_model(a, X, y, epochs=2, batch_size=64, seed=1)
+    calls = []
+    monkeypatch.setattr(_training, "TRIM_KERNEL_CACHE_EVERY", 1)
+    monkeypatch.setattr(_training, "_trim_kernel_cache",
+                        lambda real=_training._trim_kernel_cache: calls.append(1) or real())
+    fit_model(twin(keras, base), X, y, epochs=1, batch_size=64, seed=1)
+    fit_model(b, X, y, epochs=2, batch_size=64, seed=1)
+    assert len(calls) == 2
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6)
