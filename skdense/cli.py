@@ -246,7 +246,8 @@ def _run_compare(args, console):
             scheduler=args.scheduler, random_state=args.seed, time_budget=args.time_budget,
             progress=not args.no_progress, quick=args.quick, on_error="record",
         )
-    except ValueError as exc:  # data that cannot be cross-validated as asked
+    except (ValueError, ConnectionError, ImportError) as exc:
+        # data that cannot be cross-validated as asked; an unreachable scheduler
         raise UsageError(str(exc).splitlines()[0]) from None
     wall = time.perf_counter() - t0
 

@@ -448,12 +448,22 @@ def compare(
 
     client, own_client = None, False
     if scheduler is not None:
-        from distributed import Client
-
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ImportError(
+                "scheduler= needs Dask's distributed package: pip install 'skdense[dask]'."
+            ) from None
         if isinstance(scheduler, Client):
             client = scheduler
         else:
-            client, own_client = Client(scheduler), True
+            try:
+                client, own_client = Client(scheduler, timeout="20s"), True
+            except (OSError, TimeoutError) as exc:
+                raise ConnectionError(
+                    f"Cannot reach the Dask scheduler at {scheduler!r}: {exc}. Is it running "
+                    "(dask scheduler) and is the address right (tcp://host:8786)?"
+                ) from None
     parallel = client is not None or (n_jobs not in (None, 1))
     threads = 1
     deadline = None if time_budget is None else time.time() + float(time_budget)
