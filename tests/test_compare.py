@@ -306,3 +306,16 @@ def test_bad_arguments_have_actionable_messages():
 def test_compare_result_roundtrip_repr(iris_dense_result):
     r2 = CompareResult(iris_dense_result.results.copy(), iris_dense_result.info)
     assert repr(r2) == "<CompareResult: 1 dataset(s), 2 model(s), 6/6 jobs ok>"
+
+
+def test_random_search_samples_at_most_n_iter_candidates():
+    r = compare(datasets=["iris"], models=["linear"], search="random", n_iter=1, cv=2,
+                quick=True, progress=False)
+    assert (r.results["status"] == "ok").all()
+    assert r.info["search"] == "random"
+    assert {json.loads(p)["model__C"] for p in r.results["best_params"]} <= {0.1, 1.0}
+    full = compare(datasets=["iris"], models=["linear"], search="random", n_iter=10, cv=2,
+                   quick=True, progress=False)
+    # n_iter capped at the 2 candidates: no "total space of parameters 2 is smaller
+    # than n_iter=10" UserWarning recorded
+    assert not full.results["warnings"].str.contains("smaller than n_iter").any()

@@ -154,6 +154,11 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     scoring = METRICS[task][0]
     if grid:
         if search == "random":
+            from sklearn.model_selection import ParameterGrid
+
+            grids = grid if isinstance(grid, list) else [grid]
+            if all(isinstance(v, (list, tuple)) for g in grids for v in g.values()):
+                n_iter = min(n_iter, len(ParameterGrid(grid)))  # no more draws than candidates
             model = RandomizedSearchCV(
                 est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=True,
                 n_jobs=1, random_state=job.seed, error_score="raise",
