@@ -180,8 +180,6 @@ def print_tables(result, console):
 
 
 def _run_compare(args, console):
-    import pandas as pd
-
     from .compare import compare
     from .compare._datasets import DATASETS, check_target, infer_task, load_csv
     from .compare._models import MODEL_NAMES

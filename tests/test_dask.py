@@ -3,7 +3,6 @@
 import logging
 import os
 import signal
-import threading
 import time
 
 import pandas as pd
