@@ -454,13 +454,27 @@ def _compile_key(model):
     )
 
 
-def _clone_compiled(model):
-    """A clone of ``model`` compiled like it (fresh, unbuilt optimizer)."""
+def _clone_structure(model):
+    """A new, uncompiled model with ``model``'s architecture (fresh weights).
+
+    ``from_config`` first: ``keras.models.clone_model`` also recompiles the
+    clone from the serialised compile config, which fails for an unregistered
+    custom loss function and costs time we spend again in ``compile``.
+    """
     keras = load_keras()
     try:
-        clone = keras.models.clone_model(model)
+        return type(model).from_config(model.get_config())
+    except Exception:  # noqa: BLE001 - try Keras's own cloning next
+        pass
+    try:
+        return keras.models.clone_model(model)
     except Exception as exc:  # noqa: BLE001
-        raise _Unsupported(f"clone_model failed: {exc}") from exc
+        raise _Unsupported(f"cannot clone the model: {exc}") from exc
+
+
+def _clone_compiled(model):
+    """A clone of ``model`` compiled like it (fresh, unbuilt optimizer)."""
+    clone = _clone_structure(model)
     opt = model.optimizer
     try:
         new_opt = type(opt).from_config(opt.get_config())
@@ -812,6 +826,8 @@ def _fit_engine(model, x, y, *, sample_weight, validation_data, epochs, batch_si
             wv = np.ones(len(xv), dtype=np.float32)  # weights given for train only
     if seed is None:
         seed = int(np.random.randint(0, 2**31 - 1))
+    if epochs == 0:
+        return TrainResult(history={}, n_epochs=0, best_epoch=None, engine="engine")
 
     opt = model.optimizer
     if not opt.built:
@@ -917,8 +933,8 @@ def _make_predictor(model):
     tf = load_tf()
     keras = load_keras()
     try:
-        template = keras.models.clone_model(model)
-    except Exception:  # noqa: BLE001
+        template = _clone_structure(model)
+    except _Unsupported:
         return None
     tvars = list(template.trainable_variables) + list(template.non_trainable_variables)
     specs = [tf.TensorSpec(v.shape, v.dtype) for v in tvars]

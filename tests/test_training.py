@@ -66,7 +66,7 @@ def make_mlp(keras, n_in, hidden=(16,), n_out=1, seed=0, lr=1e-2, optimizer=None
 
 def twin(keras, model):
     """A second model with the same architecture, weights and compile settings."""
-    other = keras.models.clone_model(model)
+    other = type(model).from_config(model.get_config())  # clone_model would recompile
     other.set_weights(model.get_weights())
     opt = type(model.optimizer).from_config(model.optimizer.get_config())
     other.compile(optimizer=opt, loss=model.loss)
@@ -401,3 +401,21 @@ def test_kernel_cache_trim_keeps_results(keras, cancer, monkeypatch):
     assert len(calls) == 2
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-6)
+
+
+def test_custom_loss_function_runs_on_the_engine(keras, cancer):
+    # An unregistered loss function cannot be deserialised (keras clone_model
+    # would fail to recompile); the engine clones the structure and compiles
+    # with the function object itself.
+    X, _, y, _ = cancer
+
+    def squared_error(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    a = make_mlp(keras, X.shape[1], (8,), loss=squared_error)
+    b = twin(keras, a)
+    common = dict(x=X, y=y[:, None], epochs=3, batch_size=len(X), shuffle=False)
+    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+    assert ra.engine == "engine"
+    np.testing.assert_allclose(ra.history["loss"], rb.history["loss"], rtol=1e-4)
+    assert fit_model(a, X, y, epochs=0, batch_size=32).history == {}
