@@ -265,8 +265,14 @@ def main(argv=None):
             for state in ("cold", "warm"):
                 print(f"{state}:", end="")
                 times[n_jobs, state] = bench_grid(cancer, epochs, ["skdense"], 1, n_jobs)["skdense"]
+        from joblib import parallel_backend
+
+        with parallel_backend("threading"):  # threads share the engine's cache
+            print("threads:", end="")
+            threads = bench_grid(cancer, epochs, ["skdense"], 1, 2)["skdense"]
         for state in ("cold", "warm"):
             print(f"{state}: n_jobs=2 / n_jobs=1 time: {times[2, state] / times[1, state]:.2f}")
+        print(f"threading backend n_jobs=2 / warm n_jobs=1 time: {threads / times[1, 'warm']:.2f}")
         return
 
     print(f"cores {os.cpu_count()}, repeats {repeats}; each fit on a fresh clone; medians")
