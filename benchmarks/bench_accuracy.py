@@ -77,14 +77,14 @@ def models(task):
 
     clf = task == "classification"
     dense = DenseClassifier if clf else DenseRegressor
+    # skdense's defaults before issue 6 (what a Keras beginner writes, plus a
+    # standardised regression target).
     beginner = dict(
         hidden_layer_sizes=(100,), batch_size=32, beta_2=0.999, lr_schedule="constant",
-        feature_scaling=False, numeric_embedding=None,
+        feature_scaling=False, numeric_embedding=None, dropout=0.0,
     )
     if clf:
         beginner["label_smoothing"] = 0.0
-    else:
-        beginner["standardize_target"] = False
     pre = TabularPreprocessor
     return {
         "default": make_dense_pipeline(task=task),
@@ -101,26 +101,43 @@ def models(task):
 
 
 def candidates(task):
-    """Configurations tried when choosing the defaults (``--models`` may name them)."""
+    """Configurations tried when choosing the defaults (``--models`` may name them).
+
+    Round 1 (``cand_<scaler>_<schedule>``, ``cand_robust_clip_embed``): three 256-unit
+    layers, batch 64, beta_2 0.95, label smoothing 0.1.  Round 2 varies width/depth,
+    scaler, beta_2 and label smoothing one at a time around the round-1 winners.
+    """
     from sklearn.pipeline import make_pipeline
 
     from skdense import DenseClassifier, DenseRegressor
     from skdense.preprocessing import TabularPreprocessor
 
-    dense = DenseClassifier if task == "classification" else DenseRegressor
-    base = dict(hidden_layer_sizes=(256, 256, 256), batch_size=64, beta_2=0.95)
-    if task == "classification":
-        base["label_smoothing"] = 0.1
+    clf = task == "classification"
+    dense = DenseClassifier if clf else DenseRegressor
+
+    def pipe(scaler, **params):
+        if not clf:
+            params.pop("label_smoothing", None)
+        return make_pipeline(TabularPreprocessor(scaler=scaler), dense(**params))
+
+    big = dict(hidden_layer_sizes=(256, 256, 256), batch_size=64, beta_2=0.95, label_smoothing=0.1)
     out = {}
     for scaler in ("standard", "robust_clip"):
         for sched in ("constant", "cosine", "multicycle"):
-            out[f"cand_{scaler}_{sched}"] = make_pipeline(
-                TabularPreprocessor(scaler=scaler), dense(lr_schedule=sched, **base)
-            )
-    out["cand_robust_clip_embed"] = make_pipeline(
-        TabularPreprocessor(scaler="robust_clip"),
-        dense(lr_schedule="constant", numeric_embedding="periodic", feature_scaling=True, **base),
+            out[f"cand_{scaler}_{sched}"] = pipe(scaler, lr_schedule=sched, **big)
+    out["cand_robust_clip_embed"] = pipe(
+        "robust_clip", numeric_embedding="periodic", feature_scaling=True, **big
     )
+    small = dict(hidden_layer_sizes=(100,), batch_size=32)
+    mid = dict(hidden_layer_sizes=(256, 256), batch_size=64)
+    out["r2_small_std"] = pipe("standard", **small)
+    out["r2_small_rc"] = pipe("robust_clip", beta_2=0.95, **small)
+    out["r2_mid_rc"] = pipe("robust_clip", beta_2=0.95, **mid)
+    out["r2_mid_rc_b999"] = pipe("robust_clip", **mid)
+    out["r2_mid_rc_ls"] = pipe("robust_clip", beta_2=0.95, label_smoothing=0.1, **mid)
+    out["r2_mid_rc_drop"] = pipe("robust_clip", beta_2=0.95, dropout=0.1, **mid)
+    out["r2_mid_std"] = pipe("standard", beta_2=0.95, **mid)
+    out["r2_big_rc"] = pipe("robust_clip", beta_2=0.95, hidden_layer_sizes=(256, 256, 256), batch_size=64)
     return out
 
 

@@ -151,13 +151,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     scaler : {"standard", "minmax", "robust", "quantile", "robust_clip"} or None, \
-            default="standard"
+            default="robust_clip"
         How numeric columns are scaled after imputation. ``"standard"``: zero
         mean, unit variance. ``"minmax"``: to [0, 1]. ``"robust"``: median and
         inter-quartile range (IQR). ``"quantile"``: rank-based map to a
         standard normal (any monotone distribution becomes Gaussian).
         ``"robust_clip"``: median/IQR scaling then the smooth clip
-        ``x / sqrt(1 + (x/3)**2)`` (bounded to (-3, 3); for heavy tails).
+        ``x / sqrt(1 + (x/3)**2)`` (bounded to (-3, 3); for heavy tails). The
+        default, chosen on skdense's development suite (docs: "Why these
+        defaults").
         ``None``: no scaling.
     numeric_imputer : {"median", "mean"}, default="median"
         How missing numeric values are filled.
@@ -222,7 +224,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        scaler="standard",
+        scaler="robust_clip",
         *,
         numeric_imputer="median",
         add_indicator=False,

@@ -33,7 +33,10 @@ def test_optimizer_options_reach_the_optimizer(scaled_cancer):
 def test_beta_on_an_optimizer_without_betas_is_a_clear_error(scaled_cancer):
     X_train, _, y_train, _ = scaled_cancer
     with pytest.raises(ValueError, match="'beta_2' parameter does not apply to optimizer SGD"):
-        DenseClassifier((8,), epochs=1, optimizer="sgd", beta_2=0.95).fit(X_train, y_train)
+        DenseClassifier((8,), epochs=1, optimizer="sgd", beta_2=0.9).fit(X_train, y_train)
+    # the defaults themselves never get in the way of an optimizer without betas
+    clf = DenseClassifier((8,), epochs=1, optimizer="sgd").fit(X_train, y_train)
+    assert type(clf.model_.optimizer).__name__ == "SGD"
 
 
 @pytest.mark.parametrize("schedule, cls", [("cosine", "CosineDecay"), ("multicycle", "CosineDecayRestarts")])
