@@ -46,7 +46,8 @@ def test_lr_schedules(scaled_cancer, schedule, cls):
     clf.fit(X_train, y_train)
     lr = clf.model_.optimizer.get_config()["learning_rate"]
     assert lr["class_name"] == cls
-    steps = int(np.ceil(len(X_train) / 32)) * 4
+    n_fit = len(X_train)  # early_stopping=False: no validation rows held out
+    steps = int(np.ceil(n_fit / clf.batch_size)) * 4
     # cosine spans the whole run; multicycle restarts every quarter of it
     decay = lr["config"].get("decay_steps", lr["config"].get("first_decay_steps"))
     assert decay == (steps if schedule == "cosine" else steps // 4)
