@@ -64,10 +64,13 @@ def test_seed_walkthrough_digits(digits):
 
 
 def test_binary_breast_cancer(breast_cancer):
+    """Default DenseClassifier, 5-fold accuracy (one 143-row test split moves 1.4 points per error)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), DenseClassifier(random_state=0))
+    scores = cross_val_score(pipe, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
+    assert scores.mean() >= 0.95
     X_train, X_test, y_train, y_test = breast_cancer
-    pipe = make_pipeline(StandardScaler(), DenseClassifier((32, 32), random_state=0))
     pipe.fit(X_train, y_train)
-    assert pipe.score(X_test, y_test) >= 0.95
     out = pipe[-1].model_.layers[-1]
     assert out.units == 1 and out.activation.__name__ == "sigmoid"
     proba = pipe.predict_proba(X_test)
