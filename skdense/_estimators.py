@@ -180,12 +180,21 @@ class _DenseEstimator(BaseEstimator):
         name = type(self).__name__
         _check_ndim(X, name)
         kwargs = dict(accept_sparse=["csr", "csc", "coo"], dtype="numeric", reset=reset)
-        if y is None:
-            X = validate_data(self, X, **kwargs)
-        else:
-            X, y = validate_data(
-                self, X, y, multi_output=True, y_numeric=self._kind == "regressor", **kwargs
-            )
+        try:
+            if y is None:
+                X = validate_data(self, X, **kwargs)
+            else:
+                X, y = validate_data(
+                    self, X, y, multi_output=True, y_numeric=self._kind == "regressor", **kwargs
+                )
+        except ValueError as err:
+            if "could not convert string" not in str(err):
+                raise
+            raise ValueError(
+                f"{name} needs numeric X, but X holds text ({err}). Encode categorical "
+                "columns first: put skdense.TabularPreprocessor() before it in the "
+                "Pipeline, or use skdense.make_dense_pipeline()."
+            ) from err
         if sp.issparse(X):
             X = X.toarray()
         X = np.asarray(X, dtype="float32")
@@ -762,4 +771,12 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         self.standardize_target = standardize_target
 
     def _target_task(self, y):
+        if y.dtype.kind in "USO":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{type(self).__name__} needs a numeric target y; y holds text such as "
+                    f"{np.ravel(y)[0]!r}. For class labels use DenseClassifier."
+                ) from None
         return y, "regression", self.standardize_target

@@ -342,6 +342,16 @@ def test_continuous_target_for_classifier(diabetes):
         small_clf().fit(X_train, y_train + 0.5)
 
 
+def test_text_in_X_or_in_a_regression_target():
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "city": ["x", "y", "x", "y"]})
+    with pytest.raises(ValueError, match="needs numeric X, but X holds text.*TabularPreprocessor"):
+        small_clf().fit(df, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="needs a numeric target y; y holds text.*DenseClassifier"):
+        small_reg().fit(df[["a"]], ["a", "b", "c", "d"])
+
+
 def test_predict_before_fit():
     with pytest.raises(NotFittedError):
         DenseClassifier().predict(np.zeros((2, 3)))
