@@ -52,9 +52,6 @@ def check_activation(activation, estimator_name):
         ) from None
 
 
-LR_SCHEDULES = ("constant", "cosine", "multicycle")
-
-
 def learning_rate_schedule(name, learning_rate, total_steps):
     """The learning rate as a Keras schedule over ``total_steps`` optimizer steps.
 
