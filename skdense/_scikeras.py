@@ -32,29 +32,27 @@ from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder  # noqa: E
 
 @contextlib.contextmanager
 def seeded_globals(seed):
-    """Seed Python, NumPy and Keras for building a user's model, then restore them.
+    """Seed Python's and NumPy's global generators while a user's model is built.
 
     Used only for a user-supplied ``model=``, whose initialisers we cannot seed
-    one by one.  TF op determinism is never switched on, so later unseeded fits
-    keep working (scikeras's ``random_state`` breaks them).
+    one by one.  Keras 3 draws the seed of every unseeded initializer, Dropout
+    and SeedGenerator from Python's ``random`` (``make_default_seed``), so that
+    is enough; both states are restored afterwards.  TensorFlow's global seed
+    is not touched: ``tf.random.set_seed`` would also discard every compiled
+    function (the engine's cache), and scikeras's op determinism breaks later
+    unseeded fits.
     """
     if seed is None:
         yield
         return
-    import keras
-    from keras.src.backend.common import global_state
-
     py_state, np_state = random.getstate(), np.random.get_state()
-    keras_seed = global_state.get_global_attribute("global_random_seed")
-    keras.utils.set_random_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
     try:
         yield
     finally:
         random.setstate(py_state)
         np.random.set_state(np_state)
-        global_state.set_global_attribute("global_random_seed", keras_seed)
-        global_state.set_global_attribute("global_seed_generator", None)
-        load_tf().random.set_seed(None)
 
 
 class _SkdenseTraining:
@@ -81,6 +79,28 @@ class _SkdenseTraining:
         # A user's model compiled with a sparse categorical loss takes class indices.
         if getattr(encoder, "one_hot", False) and is_sparse_loss(self.model_.loss):
             encoder.one_hot = False
+        self._check_output_width()
+
+    def _check_output_width(self):
+        """A user's model must output one value per target column (Keras's own error
+        names tensor shapes, not what to change)."""
+        outputs = getattr(self.model_, "outputs", None)
+        if not outputs or len(outputs) != 1 or is_sparse_loss(self.model_.loss):
+            return
+        width, needed = outputs[0].shape[-1], self.skdense_units_
+        if width is not None and width != needed:
+            task = self.skdense_task_
+            what = {
+                "binary": "1 (the probability of the second class)",
+                "multiclass": f"{needed} (one per class, one-hot targets)",
+                "multilabel": f"{needed} (one per label)",
+                "regression": f"{needed} (one per target column)",
+            }[task]
+            raise ValueError(
+                f"The Keras model outputs {width} value(s) per row, but this target needs "
+                f"{needed}: {task} needs {what}. Change the model's last layer, or compile "
+                "it with a sparse categorical loss to train on class indices."
+            )
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         plan = self._skdense_plan or {}

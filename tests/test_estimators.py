@@ -415,10 +415,32 @@ def test_user_keras_model_builder(iris):
         model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
         return model
 
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     clf = DenseClassifier(model=build, model__units=12, epochs=30, random_state=0)
-    clf.fit(StandardScaler().fit_transform(X_train), y_train)
+    clf.fit(X_train, y_train)
     assert clf.model_.layers[0].units == 12
-    assert clf.predict_proba(X_test).shape == (len(X_test), 3)
+    proba = clf.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 3)
+    # random_state seeds a user's model too, without touching global state
+    state = np.random.get_state()[1].copy()
+    again = clone(clf).fit(X_train, y_train).predict_proba(X_test)
+    np.testing.assert_array_equal(again, proba)
+    assert np.array_equal(np.random.get_state()[1], state)
+
+
+def test_user_model_with_the_wrong_output_width(iris):
+    import keras
+
+    X_train, _, y_train, _ = iris
+
+    def build(meta, compile_kwargs):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+        model.compile(loss="categorical_crossentropy", optimizer="adam")
+        return model
+
+    with pytest.raises(ValueError, match=r"outputs 1 value\(s\) per row, but this target needs 3: multiclass"):
+        DenseClassifier(model=build, epochs=1).fit(X_train, y_train)
 
 
 def test_import_is_light_and_quiet():
