@@ -107,6 +107,7 @@ class _DenseEstimator(BaseEstimator):
         patience=10,
         min_delta=0.0,
         restore_best_weights=True,
+        refit_full=False,
         callbacks=None,
         beta_1=0.9,
         beta_2=0.95,
@@ -135,6 +136,7 @@ class _DenseEstimator(BaseEstimator):
         self.patience = patience
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
+        self.refit_full = refit_full
         self.callbacks = callbacks
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -261,12 +263,26 @@ class _DenseEstimator(BaseEstimator):
         inner.fit(X_fit, y_fit, sample_weight=w_fit)
         _scikeras.forget_plan(inner)
         result = inner._skdense_result
-
-        self.keras_estimator_ = inner
-        self.model_ = inner.model_
         self.history_ = {k: list(v) for k, v in inner.history_.items()}
         self.n_iter_ = result.n_epochs
         self.best_epoch_ = result.best_epoch if stop is not None else None
+        self.refit_epochs_ = None
+        if s["refit_full"] and self.best_epoch_ and X_fit.shape[0] < X.shape[0]:
+            # Early stopping chose the number of epochs on held-out rows; train a
+            # fresh network on every row for as many epochs as the kept weights had.
+            kept = self.best_epoch_ if s["restore_best_weights"] else self.n_iter_
+            refit = dict(s, epochs=kept)
+            plan = {**plan, "stop": None, "validation": None}
+            inner = _scikeras.make_keras_estimator(
+                self._kind, plan=plan, target=target,
+                **self._keras_params(refit, task, seed, continuous),
+            )
+            inner.fit(X, y, sample_weight=sample_weight)
+            _scikeras.forget_plan(inner)
+            result = inner._skdense_result
+            self.refit_epochs_ = result.n_epochs
+        self.keras_estimator_ = inner
+        self.model_ = inner.model_
         self.training_engine_ = result.engine
         return self
 
@@ -427,6 +443,14 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Minimum change that counts as an improvement.
     restore_best_weights : bool, default=True
         Keep the weights of the best epoch when stopping.
+    refit_full : bool, default=False
+        After early stopping has chosen the number of epochs on the held-out
+        rows, train a fresh network on every row passed to ``fit`` for that
+        many epochs (the best epoch, or all epochs run when
+        ``restore_best_weights=False``) and keep it. The validation rows then
+        also train the model, at about twice the fit time. ``history_`` keeps
+        the curves of the run that chose the epochs. No refit when
+        ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
         them for one fit. Any callback makes training take Keras's
@@ -470,6 +494,9 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Epochs run.
     best_epoch_ : int or None
         1-based epoch with the best monitored value when early stopping ran.
+    refit_epochs_ : int or None
+        Epochs of the ``refit_full`` network on all rows, or None when there
+        was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -518,6 +545,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         patience=10,
         min_delta=0.0,
         restore_best_weights=True,
+        refit_full=False,
         callbacks=None,
         beta_1=0.9,
         beta_2=0.95,
@@ -549,6 +577,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
             patience=patience,
             min_delta=min_delta,
             restore_best_weights=restore_best_weights,
+            refit_full=refit_full,
             callbacks=callbacks,
             beta_1=beta_1,
             beta_2=beta_2,
@@ -637,6 +666,14 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Minimum change that counts as an improvement.
     restore_best_weights : bool, default=True
         Keep the weights of the best epoch when stopping.
+    refit_full : bool, default=False
+        After early stopping has chosen the number of epochs on the held-out
+        rows, train a fresh network on every row passed to ``fit`` for that
+        many epochs (the best epoch, or all epochs run when
+        ``restore_best_weights=False``) and keep it. The validation rows then
+        also train the model, at about twice the fit time. ``history_`` keeps
+        the curves of the run that chose the epochs. No refit when
+        ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Extra Keras callbacks for every fit.
     beta_1, beta_2 : float, default=0.9, 0.95
@@ -674,6 +711,9 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Epochs run.
     best_epoch_ : int or None
         1-based best epoch when early stopping ran.
+    refit_epochs_ : int or None
+        Epochs of the ``refit_full`` network on all rows, or None when there
+        was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -727,6 +767,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         patience=10,
         min_delta=0.0,
         restore_best_weights=True,
+        refit_full=False,
         callbacks=None,
         beta_1=0.9,
         beta_2=0.95,
@@ -757,6 +798,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
             patience=patience,
             min_delta=min_delta,
             restore_best_weights=restore_best_weights,
+            refit_full=refit_full,
             callbacks=callbacks,
             beta_1=beta_1,
             beta_2=beta_2,

@@ -112,3 +112,35 @@ def test_standardize_target(diabetes):
     raw = DenseRegressor((16,), epochs=30, learning_rate=0.01, random_state=0, standardize_target=False)
     raw.fit(X_train, y_train)
     assert reg.score(X_test, y_test) > raw.score(X_test, y_test)
+
+
+def test_refit_full_trains_on_every_row_for_the_chosen_epochs(scaled_cancer):
+    X_train, X_test, y_train, y_test = scaled_cancer
+    n = len(X_train)
+    clf = DenseClassifier((16,), batch_size=64, refit_full=True, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.best_epoch_ is not None and clf.refit_epochs_ == clf.best_epoch_
+    # the kept network took best_epoch_ passes over all n rows, not over the 90 % left
+    # after the validation split
+    assert int(clf.model_.optimizer.iterations) == clf.best_epoch_ * int(np.ceil(n / 64))
+    # the curves are those of the run that chose the epoch count
+    assert len(clf.history_["val_loss"]) == clf.n_iter_
+    assert clf.score(X_test, y_test) > 0.93
+    again = DenseClassifier((16,), batch_size=64, refit_full=True, random_state=0)
+    np.testing.assert_allclose(
+        again.fit(X_train, y_train).predict_proba(X_test), clf.predict_proba(X_test), atol=1e-6
+    )
+
+
+def test_refit_full_only_when_rows_were_held_out(scaled_cancer):
+    X_train, X_test, y_train, y_test = scaled_cancer
+    # a given validation set: every fit row already trains the network
+    clf = DenseClassifier((8,), epochs=30, refit_full=True, random_state=0)
+    clf.fit(X_train, y_train, validation_data=(X_test, y_test))
+    assert clf.best_epoch_ is not None and clf.refit_epochs_ is None
+    # per-fit override, and no early stopping: nothing to refit
+    clf.fit(X_train, y_train, early_stopping=False, epochs=3)
+    assert clf.refit_epochs_ is None and clf.n_iter_ == 3
+    # restore_best_weights=False keeps the last epoch, so the refit runs them all
+    clf.fit(X_train, y_train, refit_full=True, restore_best_weights=False, patience=2)
+    assert clf.refit_epochs_ == clf.n_iter_
