@@ -89,7 +89,7 @@ class _DenseEstimator(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(100,),
         *,
         model=None,
         activation="relu",
@@ -403,7 +403,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(256, 256)
+    hidden_layer_sizes : tuple of int, default=(100,)
         Units of each hidden ``Dense`` layer.
     model : keras.Model, callable or None, default=None
         None builds ``Input -> Dense(units, activation)`` for each entry of
@@ -527,7 +527,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(100,),
         *,
         model=None,
         activation="relu",
@@ -628,7 +628,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(256, 256)
+    hidden_layer_sizes : tuple of int, default=(100,)
         Units of each hidden ``Dense`` layer.
     model : keras.Model, callable or None, default=None
         None builds ``Input -> Dense(units, activation)`` for each entry of
@@ -749,7 +749,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256),
+        hidden_layer_sizes=(100,),
         *,
         model=None,
         activation="relu",
