@@ -15,7 +15,12 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    RepeatedKFold,
+    StratifiedKFold,
+    cross_val_score,
+)
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
@@ -79,11 +84,15 @@ def test_binary_breast_cancer(breast_cancer):
 
 
 def test_regressor_diabetes():
-    """Default DenseRegressor, 5-fold R^2 (one 25% split is too noisy: Ridge gets 0.36-0.44)."""
+    """Default DenseRegressor, 3 x 5-fold R^2.
+
+    One 25% split is too noisy (Ridge gets 0.36-0.44), and so is one 5-fold run
+    with one seed (0.42-0.48 across seeds): early stopping watches ~35 rows.
+    """
     X, y = load_diabetes(return_X_y=True)
     pipe = make_pipeline(StandardScaler(), DenseRegressor(random_state=0))
-    scores = cross_val_score(pipe, X, y, cv=KFold(5, shuffle=True, random_state=0))
-    assert scores.mean() >= 0.40
+    scores = cross_val_score(pipe, X, y, cv=RepeatedKFold(n_splits=5, n_repeats=3, random_state=0))
+    assert scores.mean() >= 0.42
     assert pipe.fit(X, y).predict(X[:7]).shape == (7,)
 
 
