@@ -448,7 +448,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         rows, train a fresh network on every row passed to ``fit`` for that
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
-        also train the model, at about twice the fit time. ``history_`` keeps
+        also train the model, at about 1.5 times the fit time. ``history_`` keeps
         the curves of the run that chose the epochs. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
@@ -671,7 +671,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         rows, train a fresh network on every row passed to ``fit`` for that
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
-        also train the model, at about twice the fit time. ``history_`` keeps
+        also train the model, at about 1.5 times the fit time. ``history_`` keeps
         the curves of the run that chose the epochs. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
