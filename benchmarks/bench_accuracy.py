@@ -154,7 +154,8 @@ def candidates(task):
     scaler, beta_2 and label smoothing one at a time around the round-1 winners.
     Rounds 3-6 (``refit*``, ``r4_*``, ``r6_*``) vary one thing at a time around the
     round-2 choice, ``v1_256``; round 6's ``r6_small`` became the default.  (Round 5,
-    a linear shortcut, was a prototype that did not help and was removed.)
+    a linear shortcut, was a prototype that did not help and was removed.)  Round 7
+    (``r7_*``) tries the learning-rate schedules at the new defaults.
     """
     from sklearn.pipeline import make_pipeline
 
@@ -213,6 +214,9 @@ def candidates(task):
     out["r6_small_std"] = dense_default(hidden_layer_sizes=(100,)).set_params(
         preprocess__scaler="standard"
     )
+    # Round 7: learning-rate schedules at the round-6 defaults (early stopping on).
+    out["r7_cosine"] = dense_default(hidden_layer_sizes=(100,), lr_schedule="cosine")
+    out["r7_multicycle"] = dense_default(hidden_layer_sizes=(100,), lr_schedule="multicycle")
     # The first defaults chosen in issue 6 (rounds 1-2), before round 6 moved
     # the default width from (256, 256) to (100,).
     out["v1_256"] = dense_default(hidden_layer_sizes=(256, 256))
