@@ -257,12 +257,16 @@ class _DenseEstimator(BaseEstimator):
         }
         from . import _scikeras
 
-        inner = _scikeras.make_keras_estimator(
-            self._kind, plan=plan, target=target, **self._keras_params(s, task, seed, continuous)
-        )
-        inner.fit(X_fit, y_fit, sample_weight=w_fit)
-        _scikeras.forget_plan(inner)
-        result = inner._skdense_result
+        def train(settings, plan, X, y, w):
+            inner = _scikeras.make_keras_estimator(
+                self._kind, plan=plan, target=target,
+                **self._keras_params(settings, task, seed, continuous),
+            )
+            inner.fit(X, y, sample_weight=w)
+            _scikeras.forget_plan(inner)
+            return inner, inner._skdense_result
+
+        inner, result = train(s, plan, X_fit, y_fit, w_fit)
         self.history_ = {k: list(v) for k, v in inner.history_.items()}
         self.n_iter_ = result.n_epochs
         self.best_epoch_ = result.best_epoch if stop is not None else None
@@ -271,15 +275,8 @@ class _DenseEstimator(BaseEstimator):
             # Early stopping chose the number of epochs on held-out rows; train a
             # fresh network on every row for as many epochs as the kept weights had.
             kept = self.best_epoch_ if s["restore_best_weights"] else self.n_iter_
-            refit = dict(s, epochs=kept)
-            plan = {**plan, "stop": None, "validation": None}
-            inner = _scikeras.make_keras_estimator(
-                self._kind, plan=plan, target=target,
-                **self._keras_params(refit, task, seed, continuous),
-            )
-            inner.fit(X, y, sample_weight=sample_weight)
-            _scikeras.forget_plan(inner)
-            result = inner._skdense_result
+            refit_plan = {**plan, "stop": None, "validation": None}
+            inner, result = train(dict(s, epochs=kept), refit_plan, X, y, sample_weight)
             self.refit_epochs_ = result.n_epochs
         self.keras_estimator_ = inner
         self.model_ = inner.model_
