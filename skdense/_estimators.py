@@ -6,32 +6,20 @@ split), and hand the network to a scikeras estimator built inside ``fit``
 (:mod:`skdense._scikeras`).  This module imports no TensorFlow.
 """
 
-import inspect
-import math
+import contextlib
 import warnings
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _params
-from ._model import DEFAULT_LOSS, build_dense_network, check_activation, continuous_columns
-from ._targets import classification_task
-
-_MAX_SEED = 2**31 - 1
-
-
-def _seed_from(random_state):
-    """An int seed from ``random_state`` (None stays None: unseeded)."""
-    if random_state is None:
-        return None
-    if isinstance(random_state, (Integral, np.integer)):
-        return int(random_state)
-    return int(check_random_state(random_state).randint(_MAX_SEED))
+from ._fitplan import make_plan
+from ._model import check_activation
+from ._targets import TargetSpec, classification_task
+from ._training.plan import Validation
 
 
 def _check_ndim(X, name):
@@ -50,36 +38,16 @@ def _check_ndim(X, name):
         )
 
 
-def _optimizer_params(s):
-    """Routed optimizer arguments from the plain parameters, where the optimizer takes them.
-
-    A user's ``optimizer__<name>`` wins; an optimizer instance is used as given.
-    """
-    optimizer = s["optimizer"]
-    if not isinstance(optimizer, (str, type)):
-        return {}
-    from ._backend import load_keras
-
-    keras = load_keras()
-    cls = optimizer if isinstance(optimizer, type) else type(keras.optimizers.get(optimizer))
-    accepted = inspect.signature(cls.__init__).parameters
-    defaults = {"beta_1": 0.9, "beta_2": 0.95, "weight_decay": 0.0}
-    wanted = {"learning_rate": s["learning_rate"]}
-    for key in ("beta_1", "beta_2", "weight_decay"):
-        if (key in accepted and key != "weight_decay") or s[key] != defaults[key]:
-            wanted[key] = s[key]
-    out = {}
-    for key, value in wanted.items():
-        if f"optimizer__{key}" in s:
-            continue
-        if key not in accepted:
-            raise ValueError(
-                f"The '{key}' parameter does not apply to optimizer {cls.__name__}; "
-                "leave it at its default or choose an optimizer that takes it (e.g. "
-                "'adam', 'adamw')."
-            )
-        out[f"optimizer__{key}"] = value
-    return out
+@contextlib.contextmanager
+def _all_or_nothing(estimator):
+    """A fit that raises leaves ``estimator`` exactly as it was before the call."""
+    before = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(before)
+        raise
 
 
 class _DenseEstimator(BaseEstimator):
@@ -206,6 +174,8 @@ class _DenseEstimator(BaseEstimator):
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Build the network for this target and train it.
 
+        A fit that raises leaves the estimator as it was before the call.
+
         Parameters
         ----------
         X : array-like or sparse matrix of shape (n_samples, n_features)
@@ -214,156 +184,104 @@ class _DenseEstimator(BaseEstimator):
         **fit_params
             Per-fit overrides of ``early_stopping``, ``validation_split``,
             ``monitor``, ``patience``, ``min_delta``, ``restore_best_weights``,
-            ``epochs``, ``batch_size``, ``verbose`` and ``callbacks`` (Keras
-            callbacks), and ``validation_data=(X_val, y_val)`` to use a given
+            ``refit_full``, ``epochs``, ``batch_size``, ``verbose`` and
+            ``callbacks`` (Keras callbacks), and ``validation_data=(X_val,
+            y_val)`` or ``(X_val, y_val, sample_weight_val)`` to use a given
             validation set instead of a split.
 
         Returns
         -------
         self
         """
-        name = type(self).__name__
-        s = _params.resolve(self, fit_params)
-        if y is None:
-            raise ValueError(
-                f"{name} requires y to be passed, but the target y is None."
-            )
-        X, y = self._validate_X(X, y, reset=True)
-        y, task, target = self._target_task(y)
-        user_model = s["model"] is not None
-        if not user_model:
-            check_activation(s["activation"], name)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
-        seed = _seed_from(s["random_state"])
-
-        X_fit, y_fit, w_fit, validation = self._validation_split(X, y, sample_weight, s, task, seed)
-        continuous = continuous_columns(X_fit) if s["numeric_embedding"] else None
-        stop = None
-        if s["early_stopping"]:
-            from ._training import StopRule
-
-            stop = StopRule(
-                monitor=s["monitor"],
-                patience=s["patience"],
-                min_delta=s["min_delta"],
-                restore_best_weights=s["restore_best_weights"],
-            )
-        plan = {
-            "stop": stop,
-            "validation": validation,
-            "seed": seed,
-            "user_model": user_model,
-        }
-        from . import _scikeras
-
-        def train(settings, plan, X, y, w):
-            inner = _scikeras.make_keras_estimator(
-                self._kind, plan=plan, target=target,
-                **self._keras_params(settings, task, seed, continuous),
-            )
-            inner.fit(X, y, sample_weight=w)
-            _scikeras.forget_plan(inner)
-            return inner, inner._skdense_result
-
-        inner, result = train(s, plan, X_fit, y_fit, w_fit)
-        self.history_ = {k: list(v) for k, v in inner.history_.items()}
-        self.n_iter_ = result.n_epochs
-        self.best_epoch_ = result.best_epoch if stop is not None else None
-        self.refit_epochs_ = None
-        if s["refit_full"] and self.best_epoch_ and X_fit.shape[0] < X.shape[0]:
-            # Early stopping chose the number of epochs on held-out rows; train a
-            # fresh network on every row for as many epochs as the kept weights had.
-            kept = self.best_epoch_ if s["restore_best_weights"] else self.n_iter_
-            refit_plan = {**plan, "stop": None, "validation": None}
-            inner, result = train(dict(s, epochs=kept), refit_plan, X, y, sample_weight)
-            self.refit_epochs_ = result.n_epochs
-        self.keras_estimator_ = inner
-        self.model_ = inner.model_
-        self.training_engine_ = result.engine
+        with _all_or_nothing(self):
+            self._fit(X, y, sample_weight, fit_params)
         return self
 
-    def _keras_params(self, s, task, seed, continuous=None):
-        """Parameters of the scikeras estimator for this fit."""
-        loss = s["loss"]
-        if loss is None and s["model"] is None:
-            loss = DEFAULT_LOSS[task]
-        params = {
-            "model": s["model"] if s["model"] is not None else build_dense_network,
-            "optimizer": s["optimizer"],
-            "loss": loss,
-            "metrics": list(s["metrics"]) if s["metrics"] is not None else None,
-            "batch_size": s["batch_size"],
-            "epochs": s["epochs"],
-            "verbose": s["verbose"],
-            "callbacks": list(s["callbacks"]) if s["callbacks"] is not None else None,
-            "random_state": None,  # seeded by skdense, see _scikeras.seeded_globals
-        }
-        params.update(_optimizer_params(s))
-        if s["model"] is None:
-            params.update(
-                model__hidden_layer_sizes=s["hidden_layer_sizes"],
-                model__activation=s["activation"],
-                model__dropout=s["dropout"],
-                model__alpha=s["alpha"],
-                model__seed=seed,
-                model__feature_scaling=s["feature_scaling"],
-                model__numeric_embedding=s["numeric_embedding"],
-                model__continuous=continuous,
-                model__lr_schedule=s["lr_schedule"],
-                model__label_smoothing=s.get("label_smoothing", 0.0),
-            )
-        if self._kind == "classifier":
-            params["class_weight"] = s["class_weight"]
-        params.update({k: v for k, v in s.items() if _params.is_routed(k)})
-        return params
-
-    def _validation_split(self, X, y, sample_weight, s, task, seed):
-        """Rows for training and the early-stopping validation set, from this fit's data only.
-
-        The split is shuffled, seeded by ``random_state`` and stratified for
-        single-label classification (never the last rows, as Keras's
-        ``validation_split`` takes).  Returns (X, y, w, validation or None).
-        """
+    def _fit(self, X, y, sample_weight, fit_params):
+        """The fit path: each step one call, each call one module (docs/architecture.md)."""
         name = type(self).__name__
-        given = s.get("validation_data")
-        if given is not None:
-            if not isinstance(given, (tuple, list)) or len(given) not in (2, 3):
-                raise ValueError(
-                    f"{name}.fit(validation_data=...) must be a tuple (X_val, y_val) or "
-                    "(X_val, y_val, sample_weight_val)."
-                )
-            x_val = self._validate_X(given[0])
-            return X, y, sample_weight, (x_val, np.asarray(given[1]), *given[2:])
-        wants_validation = s["early_stopping"] and s["monitor"].startswith("val_")
-        wants_validation = wants_validation or bool(s.get("callbacks"))
-        if not wants_validation:
-            return X, y, sample_weight, None
-        n = X.shape[0]
-        n_val = math.ceil(s["validation_split"] * n)
-        if n - n_val < 1 or n_val < 1:
-            raise ValueError(
-                f"{name} cannot hold out validation_split={s['validation_split']} of "
-                f"{n} samples for early stopping. Pass more data, or fit with "
-                "early_stopping=False."
-            )
-        stratify = None
-        if task in ("binary", "multiclass"):
-            _, counts = np.unique(y, return_counts=True)
-            if counts.min() >= 2 and n_val >= len(counts) and n - n_val >= len(counts):
-                stratify = y
-        from sklearn.model_selection import train_test_split
-
-        arrays = [X, y] + ([sample_weight] if sample_weight is not None else [])
-        parts = train_test_split(
-            *arrays, test_size=n_val, random_state=seed, shuffle=True, stratify=stratify
-        )
-        X_fit, X_val, y_fit, y_val = parts[:4]
-        w_fit, validation = None, (X_val, y_val)
+        settings = _params.resolve(self, fit_params)  # 1. settings
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
+        X, y = self._validate_X(X, y, reset=True)  # 2. data
+        y = self._prepare_y(y)
+        target = self._target_spec(y, settings)  # 3. target
+        if settings.model is None:
+            check_activation(settings.activation, name)
         if sample_weight is not None:
-            w_fit, w_val = parts[4:6]
-            validation = (X_val, y_val, w_val)
-        return X_fit, y_fit, w_fit, validation
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+        validation = self._validation_data(settings.validation_data, y, target)
+        plan = make_plan(  # 4.-5. rows, weights, stop rule
+            settings, X, y, sample_weight, target, validation=validation, estimator_name=name
+        )
+        from . import _scikeras
+
+        keras_estimator, result = _scikeras.train(self._kind, settings, plan)  # 6. network, training
+        first = result
+        refit_epochs = None
+        if settings.refit_full and first.best_epoch and plan.n_train < X.shape[0]:
+            # Early stopping chose the number of epochs on held-out rows; train a
+            # fresh network on every row for as many epochs as the kept weights had.
+            kept = first.best_epoch if settings.restore_best_weights else first.n_epochs
+            refit = settings.replace(epochs=kept, early_stopping=False)
+            refit_plan = make_plan(refit, X, y, sample_weight, target, hold_out=False)
+            keras_estimator, result = _scikeras.train(self._kind, refit, refit_plan)
+            refit_epochs = result.n_epochs
+        # 7. record, all at once
+        self._set_target_attributes(target)
+        self.history_ = {k: list(v) for k, v in first.history.items()}
+        self.n_iter_ = first.n_epochs
+        self.best_epoch_ = first.best_epoch
+        self.refit_epochs_ = refit_epochs
+        self.keras_estimator_ = keras_estimator
+        self.model_ = keras_estimator.model_
+        self.training_engine_ = result.engine
+
+    def _set_target_attributes(self, target):
+        """Record what the target taught (the classifier's ``classes_``)."""
+
+    def _validation_data(self, given, y, target):
+        """A user's ``validation_data``, checked like the training data, or None."""
+        if given is None:
+            return None
+        name = type(self).__name__
+        if not isinstance(given, (tuple, list)) or len(given) not in (2, 3):
+            raise ValueError(
+                f"{name}.fit(validation_data=...) must be a tuple (X_val, y_val) or "
+                "(X_val, y_val, sample_weight_val)."
+            )
+        x_val = self._validate_X(given[0])
+        y_val = np.asarray(given[1])
+        if y_val.dtype.kind in "USO" and not target.is_classification:
+            y_val = self._prepare_y(y_val)
+        if len(y_val) != len(x_val):
+            raise ValueError(
+                f"{name}.fit(validation_data=...) has {len(x_val)} rows in X_val but "
+                f"{len(y_val)} in y_val; they must match."
+            )
+        y_val = self._check_validation_target(y_val, y, target)
+        w_val = None
+        if len(given) == 3 and given[2] is not None:
+            w_val = _check_sample_weight(given[2], x_val, dtype=np.float32)
+        return Validation(x_val, y_val, w_val)
+
+    def _check_validation_target(self, y_val, y, target):
+        """y_val with the training target's shape and no missing values."""
+        name = type(self).__name__
+        if y_val.ndim != y.ndim or y_val.shape[1:] != y.shape[1:]:
+            raise ValueError(
+                f"{name}.fit(validation_data=...): y_val has shape {y_val.shape}, but y has "
+                f"shape {y.shape}; they must have the same columns."
+            )
+        if y_val.dtype.kind in "fc":
+            bad = ~np.isfinite(y_val)
+            if bad.any():
+                rows = np.unique(np.nonzero(bad)[0])
+                raise ValueError(
+                    f"{name}.fit(validation_data=...): y_val holds NaN or infinity in rows "
+                    f"{rows[:10].tolist()}; drop those rows or fill them."
+                )
+        return y_val
 
     # -- inference ------------------------------------------------------------
     def _X_for_predict(self, X):
@@ -594,19 +512,39 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _target_task(self, y):
+    def _prepare_y(self, y):
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it was "
                 "raveled to shape (n_samples,).",
                 DataConversionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             y = y.ravel()
+        return y
+
+    def _target_spec(self, y, settings):
         task = classification_task(y, type(self).__name__)
-        classes = None if task == "multilabel" else np.unique(y)
-        self.classes_ = np.arange(y.shape[1]) if task == "multilabel" else classes
-        return y, task, (task, classes)
+        classes = np.arange(y.shape[1]) if task == "multilabel" else np.unique(y)
+        return TargetSpec(task, classes)
+
+    def _set_target_attributes(self, target):
+        self.classes_ = target.classes
+
+    def _check_validation_target(self, y_val, y, target):
+        if y_val.ndim == 2 and y_val.shape[1] == 1 and y.ndim == 1:
+            y_val = y_val.ravel()
+        y_val = super()._check_validation_target(y_val, y, target)
+        if target.task != "multilabel":
+            known = set(target.classes.tolist())
+            unknown = [v for v in y_val.tolist() if v not in known]
+            if unknown:
+                raise ValueError(
+                    f"{type(self).__name__}.fit(validation_data=...): y_val holds labels "
+                    f"that y does not: {sorted(set(map(repr, unknown)))[:5]}. The classes "
+                    f"of y are {target.classes.tolist()}."
+                )
+        return y_val
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes).
@@ -809,7 +747,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         )
         self.standardize_target = standardize_target
 
-    def _target_task(self, y):
+    def _prepare_y(self, y):
         if y.dtype.kind in "USO":
             try:
                 y = y.astype(np.float64)
@@ -818,4 +756,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
                     f"{type(self).__name__} needs a numeric target y; y holds text such as "
                     f"{np.ravel(y)[0]!r}. For class labels use DenseClassifier."
                 ) from None
-        return y, "regression", self.standardize_target
+        return y
+
+    def _target_spec(self, y, settings):
+        return TargetSpec("regression", standardize=bool(settings.standardize_target))

@@ -12,8 +12,6 @@ regression k units, linear      mean squared error
 ========== ==================== ==========================
 """
 
-import math
-
 import numpy as np
 
 from ._backend import load_keras
@@ -76,8 +74,14 @@ def continuous_columns(X):
     return [j for j in range(X.shape[1]) if np.unique(X[: min(len(X), 2000), j]).size > 2]
 
 
-def _loss_with_smoothing(loss, task, label_smoothing):
-    """The default cross-entropy with label smoothing; any other loss as given."""
+def training_loss(loss, task, label_smoothing):
+    """The loss to compile: ``loss`` (None: the task's default) with label smoothing.
+
+    Label smoothing applies to the cross-entropies of classification; for any
+    other loss a non-zero ``label_smoothing`` is an error (it would be ignored).
+    """
+    if loss is None:
+        loss = DEFAULT_LOSS[task]
     if not label_smoothing:
         return loss
     keras = load_keras()
@@ -86,13 +90,22 @@ def _loss_with_smoothing(loss, task, label_smoothing):
         return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
     if task in ("binary", "multilabel") and name == "binary_crossentropy":
         return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
-    return loss
+    raise ValueError(
+        f"label_smoothing={label_smoothing} applies to the default cross-entropy loss; "
+        f"this fit uses loss={loss!r} for a {task} target. Set label_smoothing=0, or "
+        "pass a Keras loss object with its own label_smoothing as loss=."
+    )
+
+
+def label_smoothing_of(loss):
+    """The label smoothing a compiled loss applies (0.0 for names and functions)."""
+    config = loss.get_config() if hasattr(loss, "get_config") else {}
+    return float(config.get("label_smoothing", 0.0) or 0.0)
 
 
 def build_dense_network(
     meta,
     compile_kwargs,
-    params=None,
     hidden_layer_sizes=(100,),
     activation="relu",
     dropout=0.0,
@@ -101,31 +114,19 @@ def build_dense_network(
     feature_scaling=False,
     numeric_embedding=None,
     continuous=None,
-    label_smoothing=0.0,
-    lr_schedule="constant",
 ):
     """[FeatureScaling] -> [PeriodicEmbedding] -> [Dense -> Dropout] per hidden layer -> output.
 
-    ``meta``, ``compile_kwargs`` and ``params`` come from scikeras
-    (``n_features_in_``, ``X_shape_`` and the target encoder's
-    ``skdense_task_`` / ``skdense_units_``; the optimizer, loss and metrics;
-    ``epochs`` and ``batch_size``).  ``alpha`` is an L2 penalty
-    ``alpha * sum(W**2)`` on every kernel; ``seed`` makes initial weights and
+    ``meta`` and ``compile_kwargs`` come from scikeras (``n_features_in_`` and
+    the target encoder's ``skdense_task_`` / ``skdense_units_``; the optimizer
+    with its learning-rate schedule, the loss with its label smoothing, and
+    the metrics).  ``alpha`` is an L2 penalty ``alpha * sum(W**2)`` on every kernel; ``seed`` makes initial weights and
     dropout masks reproducible without touching any global random state.
     ``continuous`` lists the columns a ``numeric_embedding="periodic"`` embeds.
     """
     keras = load_keras()
     task = meta["skdense_task_"]
     units_out = meta["skdense_units_"]
-    compile_kwargs = dict(compile_kwargs)
-    compile_kwargs["loss"] = _loss_with_smoothing(compile_kwargs["loss"], task, label_smoothing)
-    if lr_schedule != "constant" and params is not None:
-        optimizer = compile_kwargs["optimizer"]
-        steps = math.ceil(meta["X_shape_"][0] / params["batch_size"]) * params["epochs"]
-        schedule = learning_rate_schedule(lr_schedule, float(optimizer.learning_rate), steps)
-        config = optimizer.get_config()
-        config["learning_rate"] = schedule
-        compile_kwargs["optimizer"] = type(optimizer).from_config(config)
 
     def init(offset):
         s = None if seed is None else int(seed) + offset

@@ -1,10 +1,13 @@
 """Parameter declarations, validation and per-fit overrides.
 
 One place declares every constructor parameter of the Dense estimators: its
-default, its constraint, and whether ``fit(**fit_params)`` may override it for
-one fit.  Nothing here imports TensorFlow.
+constraint, and whether ``fit(**fit_params)`` may override it for one fit.
+:func:`resolve` turns an estimator and one fit's overrides into a validated,
+read-only :class:`Settings` that the rest of the fit reads by name
+(``settings.patience``).  Nothing here imports TensorFlow.
 """
 
+import types
 from numbers import Integral, Real
 
 import numpy as np
@@ -90,8 +93,25 @@ def is_routed(name):
     return "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
 
 
+class Settings(types.SimpleNamespace):
+    """One fit's parameters, validated, by name: ``settings.patience``.
+
+    The estimator's parameters (constructor values overridden by this fit's
+    ``fit_params``), ``validation_data`` (None unless given to fit) and
+    ``routed``: the scikeras-routed ones (``model__...``, ``optimizer__...``)
+    as a dict.  Read-only; :meth:`replace` makes a changed copy.
+    """
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Settings are read-only; use settings.replace({name}=...).")
+
+    def replace(self, **changes):
+        return Settings(**{**vars(self), **changes})
+
+
 def resolve(estimator, fit_params):
-    """Return the settings for one fit: constructor parameters overridden by ``fit_params``.
+    """Return the :class:`Settings` for one fit: constructor parameters
+    overridden by ``fit_params``.
 
     Validates everything once, with errors that name the parameter.
     """
@@ -111,25 +131,27 @@ def resolve(estimator, fit_params):
             "settings belong in the constructor or set_params (routed Keras arguments "
             "as fit__<name>=...)."
         )
-    settings = estimator.get_params(deep=False)
-    settings.update(fit_params)
+    params = estimator.get_params(deep=False)
+    params.update(fit_params)
     validate_parameter_constraints(
         estimator._parameter_constraints,
-        {k: v for k, v in settings.items() if k in estimator._parameter_constraints},
+        {k: v for k, v in params.items() if k in estimator._parameter_constraints},
         caller_name=name,
     )
-    settings["hidden_layer_sizes"] = _check_layer_sizes(settings["hidden_layer_sizes"], name)
-    if isinstance(settings["verbose"], bool):
-        settings["verbose"] = int(settings["verbose"])
-    monitor = settings["monitor"]
-    if settings["early_stopping"] and monitor not in ("loss", "val_loss"):
-        if not (monitor.startswith("val_") or settings.get("metrics")):
+    params["hidden_layer_sizes"] = _check_layer_sizes(params["hidden_layer_sizes"], name)
+    if isinstance(params["verbose"], bool):
+        params["verbose"] = int(params["verbose"])
+    monitor = params["monitor"]
+    if params["early_stopping"] and monitor not in ("loss", "val_loss"):
+        if not (monitor.startswith("val_") or params.get("metrics")):
             raise ValueError(
                 f"The 'monitor' parameter of {name} is {monitor!r}, which no fit "
                 "computes. Use 'val_loss' (default) or 'loss', or compile a metric with "
                 "metrics=[...] and monitor 'val_<metric>'."
             )
-    return settings
+    routed = {k: params.pop(k) for k in list(params) if is_routed(k)}
+    params.setdefault("validation_data", None)
+    return Settings(**params, routed=routed)
 
 
 def _check_layer_sizes(value, name):

@@ -1,22 +1,32 @@
 """The only module that touches scikeras.
 
-The public estimators compose one of the classes below inside ``fit``: scikeras
-gives the parameter routing (``model__``, ``optimizer__``, ``loss__``,
-``fit__``, ``callbacks__``...), the model building and compiling, class_weight
-handling and model pickling; skdense overrides what scikeras 0.13 gets wrong or
-slow under scikit-learn 1.9: target encoding, seeding (scikeras leaves TF op
-determinism on), the training loop (our engine in :mod:`skdense._training`)
-and the forward pass.
+skdense's estimators compose a scikeras estimator inside ``fit`` (step 6 of the
+fit path, ``docs/architecture.md``): :func:`train` creates it from the fit's
+:class:`~skdense._params.Settings` and :class:`~skdense._fitplan.FitPlan`,
+lets scikeras route the parameters (``model__``, ``optimizer__``, ``loss__``,
+``callbacks__``...), build and compile the network and set up the target
+encoder, then trains the compiled model with :func:`skdense._training.fit_model`
+(not scikeras's ``fit``).  At predict, the scikeras estimator decodes the
+target; its forward pass is skdense's compiled one.
 
-Importing this module imports TensorFlow; only ``fit`` (and unpickling a fitted
-estimator) does that.
+skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
+1.9: target encoding (:class:`~skdense._targets.TargetSpec`), seeding
+(scikeras switches TF op determinism on for good), training and the forward
+pass.
+
+Importing this module imports TensorFlow; only ``fit`` (and unpickling a
+fitted estimator) does that.
 """
 
 import contextlib
+import dataclasses
+import inspect
+import math
 import random
+import threading
 from collections import defaultdict
 
-from ._backend import load_tf
+from ._backend import load_keras, load_tf
 
 load_tf()
 
@@ -26,8 +36,167 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 
 from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
 from . import _training  # noqa: E402
-from ._model import is_sparse_loss  # noqa: E402
-from ._targets import ClassifierTargetEncoder, RegressorTargetEncoder  # noqa: E402
+from ._model import (  # noqa: E402
+    build_dense_network,
+    continuous_columns,
+    is_sparse_loss,
+    label_smoothing_of,
+    learning_rate_schedule,
+    training_loss,
+)
+
+# Building a user's model seeds Python's and NumPy's global generators (see
+# seeded_globals); one build at a time, so threads cannot reseed each other.
+_BUILD_LOCK = threading.Lock()
+
+
+def train(kind, settings, plan):
+    """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
+
+    ``kind`` is "classifier" or "regressor".  Raises before training when a
+    setting cannot take effect on the model (see :func:`_check_training_options`).
+    """
+    est = _make_estimator(kind, settings, plan)
+    with _seeded_build(plan):
+        est.initialize(plan.X, plan.y)
+        est._ensure_compiled_model()
+    _check_training_options(est.model_, settings, plan)
+    X, y, sample_weight = plan.X, plan.y, plan.sample_weight
+    if sample_weight is not None:
+        # scikeras drops rows of weight 0 (scikit-learn's "ignore this row").
+        X, y, sample_weight = est._validate_sample_weight(X, y, sample_weight)
+    x_enc = est.feature_encoder_.transform(X)
+    y_enc = est.target_encoder_.transform(y)
+    est._check_model_compatibility(y_enc)
+    validation = None
+    if plan.validation is not None:
+        validation = plan.validation._replace(
+            x=est.feature_encoder_.transform(plan.validation.x),
+            y=est.target_encoder_.transform(plan.validation.y),
+        )
+    training = dataclasses.replace(
+        plan.training, callbacks=tuple(est._fit_callbacks), fit_kwargs=_routed_fit_kwargs(est)
+    )
+    result = _training.fit_model(
+        est.model_, x_enc, y_enc, training, sample_weight=sample_weight, validation=validation
+    )
+    est.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
+    return est, result
+
+
+def _make_estimator(kind, settings, plan):
+    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    return cls(target=plan.target, **_estimator_params(settings, plan))
+
+
+def _estimator_params(settings, plan):
+    """The scikeras estimator's parameters for this fit, by scikeras's names."""
+    task = plan.target.task
+    smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
+    loss = settings.loss
+    if not plan.user_model or loss is not None or smoothing:
+        loss = training_loss(loss, task, smoothing)
+    steps = math.ceil(plan.n_train / plan.training.batch_size) * plan.training.epochs
+    learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
+    params = {
+        "model": settings.model if plan.user_model else build_dense_network,
+        "optimizer": settings.optimizer,
+        "loss": loss,
+        "metrics": list(settings.metrics) if settings.metrics is not None else None,
+        "batch_size": plan.training.batch_size,
+        "epochs": plan.training.epochs,
+        "verbose": plan.training.verbose,
+        "callbacks": list(settings.callbacks) if settings.callbacks is not None else None,
+        "random_state": None,  # skdense seeds; see seeded_globals
+        **_optimizer_params(settings, learning_rate),
+    }
+    if not plan.user_model:
+        params.update(
+            model__hidden_layer_sizes=settings.hidden_layer_sizes,
+            model__activation=settings.activation,
+            model__dropout=settings.dropout,
+            model__alpha=settings.alpha,
+            model__seed=plan.seed,
+            model__feature_scaling=settings.feature_scaling,
+            model__numeric_embedding=settings.numeric_embedding,
+            model__continuous=continuous_columns(plan.X) if settings.numeric_embedding else None,
+        )
+    params.update(settings.routed)
+    return params
+
+
+def _optimizer_params(settings, learning_rate):
+    """Routed optimizer arguments from the plain parameters, where the optimizer takes them.
+
+    A user's ``optimizer__<name>`` wins; an optimizer instance is used as given.
+    """
+    optimizer = settings.optimizer
+    if not isinstance(optimizer, (str, type)):
+        return {}
+    keras = load_keras()
+    cls = optimizer if isinstance(optimizer, type) else type(keras.optimizers.get(optimizer))
+    accepted = inspect.signature(cls.__init__).parameters
+    defaults = {"beta_1": 0.9, "beta_2": 0.95, "weight_decay": 0.0}
+    wanted = {"learning_rate": learning_rate}
+    for key in ("beta_1", "beta_2", "weight_decay"):
+        value = getattr(settings, key)
+        if (key in accepted and key != "weight_decay") or value != defaults[key]:
+            wanted[key] = value
+    out = {}
+    for key, value in wanted.items():
+        if f"optimizer__{key}" in settings.routed:
+            continue
+        if key not in accepted:
+            raise ValueError(
+                f"The '{key}' parameter does not apply to optimizer {cls.__name__}; "
+                "leave it at its default or choose an optimizer that takes it (e.g. "
+                "'adam', 'adamw')."
+            )
+        out[f"optimizer__{key}"] = value
+    return out
+
+
+def _check_training_options(model, settings, plan):
+    """``lr_schedule`` and ``label_smoothing`` reach the network through the
+    compile arguments; a model the user compiled with other ones is an error,
+    not a setting silently ignored."""
+    own = "Compile it with the compile_kwargs scikeras passes to a builder function"
+    if settings.lr_schedule != "constant":
+        rate = model.optimizer.get_config().get("learning_rate")
+        if not isinstance(rate, dict):
+            raise ValueError(
+                f"lr_schedule={settings.lr_schedule!r} cannot take effect: the model passed "
+                "as model= is compiled with its own optimizer. " + own + ", or give "
+                "its optimizer a keras.optimizers.schedules schedule and keep "
+                "lr_schedule='constant'."
+            )
+    smoothing = getattr(settings, "label_smoothing", 0.0)
+    if smoothing and label_smoothing_of(model.loss) != smoothing:
+        raise ValueError(
+            f"label_smoothing={smoothing} cannot take effect: the model passed as model= "
+            "is compiled with its own loss. " + own + ", or compile it with a Keras "
+            "cross-entropy loss object that has label_smoothing, and keep label_smoothing=0."
+        )
+
+
+def _routed_fit_kwargs(est):
+    """The user's ``fit__<name>`` arguments for ``model.fit`` (they need the Keras path)."""
+    return {
+        k[len("fit__"):]: v
+        for k, v in est.get_params().items()
+        if k.startswith("fit__") and k != "fit__callbacks"
+    }
+
+
+@contextlib.contextmanager
+def _seeded_build(plan):
+    """Seeding while the network is built: ours seeds each layer; a user's
+    model is built under seeded global generators, one build at a time."""
+    if not plan.user_model:
+        yield
+        return
+    with _BUILD_LOCK, seeded_globals(plan.seed):
+        yield
 
 
 @contextlib.contextmanager
@@ -55,23 +224,20 @@ def seeded_globals(seed):
         np.random.set_state(np_state)
 
 
-class _SkdenseTraining:
+class _SkdenseWrapper:
     """Overrides shared by the classifier and the regressor.
 
-    The skdense estimator sets ``_skdense_plan`` before ``fit``: a dict with
-    ``stop`` (StopRule or None), ``validation`` ((X, y[, w]) raw, or None),
-    ``seed`` and ``user_model`` (bool).
+    ``target`` (a :class:`~skdense._targets.TargetSpec`) is a constructor
+    parameter: the target encoder follows it.
     """
 
-    _skdense_plan = None
-    _skdense_result = None
+    def __init__(self, *, target=None, **params):
+        super().__init__(**params)
+        self.target = target
 
-    def _build_keras_model(self):
-        plan = self._skdense_plan or {}
-        if plan.get("user_model"):
-            with seeded_globals(plan.get("seed")):
-                return super()._build_keras_model()
-        return super()._build_keras_model()
+    @property
+    def target_encoder(self):
+        return self.target.encoder(sparse_loss=is_sparse_loss(self.loss))
 
     def _ensure_compiled_model(self):
         super()._ensure_compiled_model()
@@ -102,41 +268,6 @@ class _SkdenseTraining:
                 "it with a sparse categorical loss to train on class indices."
             )
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
-        plan = self._skdense_plan or {}
-        params = self.get_params()
-        fit_kwargs = {
-            k[len("fit__") :]: v
-            for k, v in params.items()
-            if k.startswith("fit__") and k != "fit__callbacks"
-        }
-        fit_kwargs.update(kwargs)
-        validation = plan.get("validation")
-        if validation is not None:
-            x_val, y_val, *w_val = validation
-            validation = (
-                self.feature_encoder_.transform(x_val),
-                self.target_encoder_.transform(y_val),
-                *w_val,
-            )
-        result = _training.fit_model(
-            self.model_,
-            X,
-            y,
-            sample_weight=sample_weight,
-            validation_data=validation,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=plan.get("seed"),
-            stop=plan.get("stop"),
-            callbacks=list(self._fit_callbacks),
-            verbose=self.verbose,
-            fit_kwargs=fit_kwargs,
-        )
-        self.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
-        self._skdense_result = result
-
     def _predict_raw(self, X, **kwargs):
         if not self.initialized_:
             raise NotFittedError("Estimator needs to be fit before `predict` can be called")
@@ -147,40 +278,9 @@ class _SkdenseTraining:
         return _training.predict(self.model_, self.feature_encoder_.transform(X))
 
 
-class SkdenseKerasClassifier(_SkdenseTraining, KerasClassifier):
-    """scikeras's KerasClassifier with skdense's target encoding, seeding and engine."""
-
-    _skdense_target = ("multiclass", None)
-
-    @property
-    def target_encoder(self):
-        task, classes = self._skdense_target
-        return ClassifierTargetEncoder(
-            task=task, classes=classes, one_hot=not is_sparse_loss(self.loss)
-        )
+class SkdenseKerasClassifier(_SkdenseWrapper, KerasClassifier):
+    """scikeras's KerasClassifier with skdense's target encoding and forward pass."""
 
 
-class SkdenseKerasRegressor(_SkdenseTraining, KerasRegressor):
-    """scikeras's KerasRegressor with skdense's target encoding, seeding and engine."""
-
-    _skdense_target = True  # standardize the target
-
-    @property
-    def target_encoder(self):
-        return RegressorTargetEncoder(standardize=self._skdense_target)
-
-
-def make_keras_estimator(kind, *, plan, target=None, **params):
-    """Create the scikeras estimator that trains one skdense fit."""
-    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
-    est = cls(**params)
-    est._skdense_plan = plan
-    if target is not None:
-        est._skdense_target = target
-    return est
-
-
-def forget_plan(est):
-    """Drop the per-fit plan (validation arrays, callbacks) so pickles stay small."""
-    est._skdense_plan = None
-    return est
+class SkdenseKerasRegressor(_SkdenseWrapper, KerasRegressor):
+    """scikeras's KerasRegressor with skdense's target encoding and forward pass."""

@@ -7,6 +7,8 @@ float32 matrix.  The encoders follow scikeras's target-encoder protocol
 (``fit``/``transform``/``inverse_transform``/``get_metadata``).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
@@ -45,6 +47,33 @@ def classification_task(y, estimator_name):
                 f"only one class: {classes[0].item()!r}."
             )
     return task
+
+
+@dataclass(frozen=True, eq=False)
+class TargetSpec:
+    """What a fit's target is, decided once by the estimator from all its labels.
+
+    ``task``: 'binary', 'multiclass', 'multilabel' or 'regression';
+    ``classes``: the class labels (binary/multiclass), so a validation split
+    sees the same encoding; ``standardize``: train a regressor on the
+    standardised target.
+    """
+
+    task: str
+    classes: np.ndarray | None = None
+    standardize: bool = False
+
+    @property
+    def is_classification(self):
+        return self.task != "regression"
+
+    def encoder(self, *, sparse_loss=False):
+        """A fresh target encoder for this target (class indices for a sparse loss)."""
+        if self.is_classification:
+            return ClassifierTargetEncoder(
+                task=self.task, classes=self.classes, one_hot=not sparse_loss
+            )
+        return RegressorTargetEncoder(standardize=self.standardize)
 
 
 class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):

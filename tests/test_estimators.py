@@ -284,23 +284,6 @@ def test_fit_params_override_constructor(iris):
     assert clf.n_iter_ == 30 and clf.best_epoch_ is None and "val_loss" not in clf.history_
 
 
-def test_validation_split_is_stratified_seeded_and_from_fit_data():
-    X, y = load_digits(return_X_y=True)
-    clf = DenseClassifier(random_state=0)
-    settings = clf.get_params()
-    settings.update(early_stopping=True, validation_split=0.2)
-    X_fit, y_fit, _, (X_val, y_val) = clf._validation_split(X, y, None, settings, "multiclass", 0)
-    assert len(X_val) == int(np.ceil(0.2 * len(X)))
-    assert len(X_fit) + len(X_val) == len(X)
-    # stratified: every class's share is the same in both parts, to a row
-    for c in range(10):
-        assert abs((y_val == c).sum() - 0.2 * (y == c).sum()) <= 1
-    # not the last rows, as keras's validation_split would take
-    assert not np.array_equal(X_val, X[-len(X_val):])
-    again = clf._validation_split(X, y, None, settings, "multiclass", 0)[3][0]
-    np.testing.assert_array_equal(again, X_val)
-
-
 def test_keras_early_stopping_callback_in_fit(iris):
     """The seed's own code: callbacks=[EarlyStopping(...)] passed to fit."""
     import keras

@@ -8,7 +8,22 @@ import pytest
 
 from skdense import _training
 from skdense._backend import load_keras
-from skdense._training import StopRule, fit_model, predict
+from skdense._training import StopRule, TrainingPlan, Validation, cache, predict
+
+
+def train(model, x, y, *, sample_weight=None, validation_data=None, epochs, batch_size,
+          shuffle=True, seed=None, stop=None, callbacks=(), verbose=0, fit_kwargs=None):
+    """_training.fit_model with the plan spelt as keyword arguments."""
+    plan = TrainingPlan(epochs=epochs, batch_size=batch_size, stop=stop, seed=seed,
+                        shuffle=shuffle, verbose=verbose, callbacks=tuple(callbacks),
+                        fit_kwargs=fit_kwargs or {})
+    validation = Validation(*validation_data) if validation_data is not None else None
+    return _training.fit_model(model, x, y, plan, sample_weight=sample_weight,
+                               validation=validation)
+
+
+def rule(monitor="val_loss", patience=5, min_delta=0.0, restore_best_weights=True):
+    return StopRule(monitor, patience, min_delta, restore_best_weights)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +98,7 @@ def keras_path(**kwargs):
     """Force the model.fit path with a callback that does nothing."""
     import keras as k
 
-    return fit_model(callbacks=[k.callbacks.Callback()], **kwargs)
+    return train(callbacks=[k.callbacks.Callback()], **kwargs)
 
 
 # --------------------------------------------------------------------------
@@ -99,7 +114,7 @@ def _accuracy_gap(keras, data, seeds, epochs, hidden):
         a = make_mlp(keras, X_train.shape[1], hidden, n_out, seed=seed, lr=3e-3)
         b = twin(keras, a)
         common = dict(x=X_train, y=y_train, epochs=epochs, batch_size=32, seed=seed)
-        ra = fit_model(a, **common)
+        ra = train(a, **common)
         rb = keras_path(model=b, **common)
         assert (ra.engine, rb.engine) == ("engine", "keras")
         gaps.append(accuracy(a, X_test, y_test) - accuracy(b, X_test, y_test))
@@ -129,7 +144,7 @@ def test_full_batch_history_equals_keras(keras, cancer):
     b = twin(keras, a)
     common = dict(x=X, y=y, sample_weight=w, validation_data=(X[:50], y[:50]),
                   epochs=5, batch_size=len(X), shuffle=False)
-    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+    ra, rb = train(a, **common), keras_path(model=b, **common)
     assert ra.engine == "engine"
     np.testing.assert_allclose(ra.history["loss"], rb.history["loss"], rtol=1e-4)
     np.testing.assert_allclose(ra.history["val_loss"], rb.history["val_loss"], rtol=1e-4)
@@ -144,20 +159,20 @@ def test_full_batch_history_equals_keras(keras, cancer):
 
 
 @pytest.mark.parametrize(
-    "rule",
+    "stop",
     [
-        StopRule("val_loss", patience=2, min_delta=0.0, restore_best_weights=True),
-        StopRule("loss", patience=1, min_delta=0.02, restore_best_weights=False),
+        rule("val_loss", patience=2, min_delta=0.0, restore_best_weights=True),
+        rule("loss", patience=1, min_delta=0.02, restore_best_weights=False),
     ],
 )
-def test_early_stopping_stops_where_keras_stops(keras, cancer, rule):
+def test_early_stopping_stops_where_keras_stops(keras, cancer, stop):
     X, _, y, _ = cancer
     # A large learning rate on a small training set overfits within a few epochs.
     a = make_mlp(keras, X.shape[1], (16,), lr=0.05)
     b = twin(keras, a)
     common = dict(x=X[:80], y=y[:80], validation_data=(X[300:], y[300:]), epochs=60,
-                  batch_size=80, shuffle=False, stop=rule)
-    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+                  batch_size=80, shuffle=False, stop=stop)
+    ra, rb = train(a, **common), keras_path(model=b, **common)
     assert ra.engine == "engine"
     assert ra.n_epochs < 60, "the case must actually stop early"
     assert (ra.n_epochs, ra.best_epoch) == (rb.n_epochs, rb.best_epoch)
@@ -174,9 +189,9 @@ def test_restore_best_weights_restores_even_without_stopping(keras, cancer):
     # not stopping triggered; the engine does the same.
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (16,), lr=0.05)
-    rule = StopRule("val_loss", patience=100, restore_best_weights=True)
-    r = fit_model(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
-                  batch_size=80, shuffle=False, stop=rule)
+    r = train(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
+              batch_size=80, shuffle=False,
+              stop=rule("val_loss", patience=100, restore_best_weights=True))
     assert r.n_epochs == 25
     best = int(np.argmin(r.history["val_loss"]))
     assert r.best_epoch == best + 1 < 25, "the best epoch must not be the last one"
@@ -186,9 +201,9 @@ def test_restore_best_weights_restores_even_without_stopping(keras, cancer):
 def test_no_restore_keeps_last_weights(keras, cancer):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (16,), lr=0.05)
-    rule = StopRule("val_loss", patience=100, restore_best_weights=False)
-    r = fit_model(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
-                  batch_size=80, shuffle=False, stop=rule)
+    r = train(model, X[:80], y[:80], validation_data=(X[300:], y[300:]), epochs=25,
+              batch_size=80, shuffle=False,
+              stop=rule("val_loss", patience=100, restore_best_weights=False))
     assert _val_loss(model, X[300:], y[300:]) == pytest.approx(r.history["val_loss"][-1], rel=1e-4)
 
 
@@ -209,9 +224,9 @@ def test_zero_sample_weight_drops_the_row(keras, cancer):
     a = make_mlp(keras, X.shape[1], (8,))
     b, c = twin(keras, a), twin(keras, a)
     common = dict(sample_weight=w, epochs=3, batch_size=64, seed=3)
-    fit_model(a, X, y, **common)
-    fit_model(b, X2, y2, **common)
-    fit_model(c, X2, y2, **{**common, "sample_weight": None})  # control: rows do count
+    train(a, X, y, **common)
+    train(b, X2, y2, **common)
+    train(c, X2, y2, **{**common, "sample_weight": None})  # control: rows do count
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
     assert not np.allclose(a.get_weights()[0], c.get_weights()[0], atol=1e-3)
@@ -231,8 +246,8 @@ def test_user_callback_falls_back_to_keras_with_history(keras, cancer):
         def on_epoch_end(self, epoch, logs=None):
             seen.append(epoch)
 
-    r = fit_model(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
-                  callbacks=[Record()], stop=StopRule("val_loss", patience=5))
+    r = train(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
+                  callbacks=[Record()], stop=rule("val_loss", patience=5))
     assert r.engine == "keras"
     assert seen == [0, 1, 2]
     assert len(r.history["loss"]) == len(r.history["val_loss"]) == r.n_epochs == 3
@@ -250,7 +265,7 @@ def test_what_the_engine_cannot_honour_runs_on_keras(keras, cancer, case):
         kwargs.update(x=tf.data.Dataset.from_tensor_slices((X, y)).batch(64), y=None)
     elif case == "metrics":
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-        kwargs.update(validation_data=(X[:40], y[:40]), stop=StopRule("val_accuracy", 5))
+        kwargs.update(validation_data=(X[:40], y[:40]), stop=rule("val_accuracy", 5))
     elif case == "fit_kwargs":
         kwargs["fit_kwargs"] = {"class_weight": {0: 1.0, 1: 2.0}}
     elif case == "subclass":
@@ -260,7 +275,7 @@ def test_what_the_engine_cannot_honour_runs_on_keras(keras, cancer, case):
 
         model = Custom(model.inputs, model.outputs)
         model.compile(optimizer="adam", loss="binary_crossentropy")
-    r = fit_model(model, **kwargs)
+    r = train(model, **kwargs)
     assert r.engine == "keras"
     assert len(r.history["loss"]) == r.n_epochs == 2
     if case == "metrics":
@@ -270,8 +285,8 @@ def test_what_the_engine_cannot_honour_runs_on_keras(keras, cancer, case):
 def test_unknown_monitor_is_a_clear_error(keras, cancer):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (8,))
-    with pytest.raises(ValueError, match="monitor=loss_of_something"):
-        fit_model(model, X, y, epochs=2, batch_size=64, stop=StopRule("loss_of_something", 1))
+    with pytest.raises(ValueError, match="monitor='loss_of_something', which this fit does not compute"):
+        train(model, X, y, epochs=2, batch_size=64, stop=rule("loss_of_something", 1))
 
 
 def test_uncompiled_model_gets_a_clear_error(keras):
@@ -279,7 +294,7 @@ def test_uncompiled_model_gets_a_clear_error(keras):
     model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
     x = np.zeros((4, 3), np.float32)
     with pytest.raises(ValueError, match="compiled Keras model.*model.compile"):
-        fit_model(model, x, np.zeros(4, np.float32), epochs=1, batch_size=2)
+        train(model, x, np.zeros(4, np.float32), epochs=1, batch_size=2)
 
 
 # --------------------------------------------------------------------------
@@ -289,16 +304,16 @@ def test_uncompiled_model_gets_a_clear_error(keras):
 
 def test_same_architecture_does_not_retrace(keras, cancer):
     X, _, y, _ = cancer
-    fit_model(make_mlp(keras, X.shape[1], (12,)), X, y, epochs=1, batch_size=64)
-    before = _training.cache_info()["train_traces"]
+    train(make_mlp(keras, X.shape[1], (12,)), X, y, epochs=1, batch_size=64)
+    before = cache.cache_info()["train_traces"]
     # Fresh models, other seeds, another learning rate, batch size and row count.
-    fit_model(make_mlp(keras, X.shape[1], (12,), seed=5), X, y, epochs=2, batch_size=64)
-    fit_model(make_mlp(keras, X.shape[1], (12,), seed=6, lr=0.1), X[:100], y[:100],
+    train(make_mlp(keras, X.shape[1], (12,), seed=5), X, y, epochs=2, batch_size=64)
+    train(make_mlp(keras, X.shape[1], (12,), seed=6, lr=0.1), X[:100], y[:100],
               epochs=1, batch_size=17, shuffle=False)
-    assert _training.cache_info()["train_traces"] == before
+    assert cache.cache_info()["train_traces"] == before
     # Positive control: a different architecture does trace.
-    fit_model(make_mlp(keras, X.shape[1], (13,)), X, y, epochs=1, batch_size=64)
-    assert _training.cache_info()["train_traces"] == before + 1
+    train(make_mlp(keras, X.shape[1], (13,)), X, y, epochs=1, batch_size=64)
+    assert cache.cache_info()["train_traces"] == before + 1
 
 
 def test_concurrent_fits_in_threads_match_sequential(keras, cancer):
@@ -307,8 +322,8 @@ def test_concurrent_fits_in_threads_match_sequential(keras, cancer):
     models = [twin(keras, base) for _ in range(4)]
     reference = twin(keras, base)
     common = dict(epochs=3, batch_size=32, seed=11)
-    fit_model(reference, X, y, **common)
-    threads = [threading.Thread(target=fit_model, args=(m, X, y), kwargs=common) for m in models]
+    train(reference, X, y, **common)
+    threads = [threading.Thread(target=train, args=(m, X, y), kwargs=common) for m in models]
     for t in threads:
         t.start()
     for t in threads:
@@ -326,7 +341,7 @@ def test_concurrent_fits_in_threads_match_sequential(keras, cancer):
 def test_trained_model_is_a_normal_keras_model(keras, cancer, tmp_path):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (8,))
-    r = fit_model(model, X, y, epochs=2, batch_size=100)
+    r = train(model, X, y, epochs=2, batch_size=100)
     assert r.engine == "engine"
     steps = int(np.ceil(len(X) / 100))
     assert int(model.optimizer.iterations.numpy()) == 2 * steps
@@ -338,7 +353,7 @@ def test_trained_model_is_a_normal_keras_model(keras, cancer, tmp_path):
 def test_verbose_prints_one_line_per_epoch(keras, cancer, capsys):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (8,))
-    r = fit_model(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
+    r = train(model, X, y, validation_data=(X[:40], y[:40]), epochs=3, batch_size=64,
                   verbose=1)
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch")]
     assert r.engine == "engine"
@@ -352,8 +367,8 @@ def test_verbose_run_equals_silent_run(keras, cancer, capsys):
     a = make_mlp(keras, X.shape[1], (16,), lr=0.05)
     b = twin(keras, a)
     common = dict(x=X[:80], y=y[:80], validation_data=(X[300:], y[300:]), epochs=40,
-                  batch_size=16, seed=2, stop=StopRule("val_loss", patience=2))
-    ra, rb = fit_model(a, **common), fit_model(b, verbose=1, **common)
+                  batch_size=16, seed=2, stop=rule("val_loss", patience=2))
+    ra, rb = train(a, **common), train(b, verbose=1, **common)
     capsys.readouterr()
     assert (ra.n_epochs, ra.best_epoch) == (rb.n_epochs, rb.best_epoch)
     np.testing.assert_allclose(ra.history["val_loss"], rb.history["val_loss"], rtol=1e-6)
@@ -367,15 +382,15 @@ def test_verbose_run_equals_silent_run(keras, cancer, capsys):
 def test_predict_matches_model_predict_without_retracing(keras, digits10):
     X, _, y, _ = digits10
     model = make_mlp(keras, X.shape[1], (16, 16), n_out=10, dropout=0.2)
-    fit_model(model, X, y, epochs=1, batch_size=64)
+    train(model, X, y, epochs=1, batch_size=64)
     predict(model, X[:3])
-    traces = _training.cache_info()["predict_traces"]
+    traces = cache.cache_info()["predict_traces"]
     for n in (1, 7, 257):
         np.testing.assert_allclose(predict(model, X[:n]), model.predict(X[:n], verbose=0),
                                    atol=1e-5)
     other = make_mlp(keras, X.shape[1], (16, 16), n_out=10, dropout=0.2, seed=9)
     np.testing.assert_allclose(predict(other, X[:5]), other.predict(X[:5], verbose=0), atol=1e-5)
-    assert _training.cache_info()["predict_traces"] == traces
+    assert cache.cache_info()["predict_traces"] == traces
 
 
 def test_predict_wrong_width_is_a_clear_error(keras, cancer):
@@ -391,13 +406,13 @@ def test_kernel_cache_trim_keeps_results(keras, cancer, monkeypatch):
     X, _, y, _ = cancer
     base = make_mlp(keras, X.shape[1], (12,))
     a, b = twin(keras, base), twin(keras, base)
-    fit_model(a, X, y, epochs=2, batch_size=64, seed=1)
+    train(a, X, y, epochs=2, batch_size=64, seed=1)
     calls = []
-    monkeypatch.setattr(_training, "TRIM_KERNEL_CACHE_EVERY", 1)
-    monkeypatch.setattr(_training, "_trim_kernel_cache",
-                        lambda real=_training._trim_kernel_cache: calls.append(1) or real())
-    fit_model(twin(keras, base), X, y, epochs=1, batch_size=64, seed=1)
-    fit_model(b, X, y, epochs=2, batch_size=64, seed=1)
+    monkeypatch.setattr(cache, "TRIM_KERNEL_CACHE_EVERY", 1)
+    monkeypatch.setattr(cache, "trim_kernel_cache",
+                        lambda real=cache.trim_kernel_cache: calls.append(1) or real())
+    train(twin(keras, base), X, y, epochs=1, batch_size=64, seed=1)
+    train(b, X, y, epochs=2, batch_size=64, seed=1)
     assert len(calls) == 2
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-6)
@@ -415,7 +430,7 @@ def test_custom_loss_function_runs_on_the_engine(keras, cancer):
     a = make_mlp(keras, X.shape[1], (8,), loss=squared_error)
     b = twin(keras, a)
     common = dict(x=X, y=y[:, None], epochs=3, batch_size=len(X), shuffle=False)
-    ra, rb = fit_model(a, **common), keras_path(model=b, **common)
+    ra, rb = train(a, **common), keras_path(model=b, **common)
     assert ra.engine == "engine"
     np.testing.assert_allclose(ra.history["loss"], rb.history["loss"], rtol=1e-4)
-    assert fit_model(a, X, y, epochs=0, batch_size=32).history == {}
+    assert train(a, X, y, epochs=0, batch_size=32).history == {}

@@ -1,0 +1,36 @@
+"""Training a compiled Keras model on in-memory arrays.
+
+The estimators reach this package through :func:`fit_model` and
+:func:`predict`; its modules hold one idea each:
+
+=================  ==========================================================
+``plan.py``        :class:`TrainingPlan` (what to run), :class:`Validation`,
+                   :class:`TrainResult` (what it produced)
+``stop_rule.py``   :class:`StopRule`: early stopping and the divergence
+                   guard, in the engine's graph and as a Keras callback
+``fit.py``         :func:`fit_model`: which path trains, and the outcome check
+``engine.py``      the compiled whole-training function and its arguments
+``keras_fit.py``   the fallback path, Keras's ``model.fit``
+``models.py``      graph keys and clones of a Keras model
+``cache.py``       the bounded cache of compiled functions
+``predict.py``     the compiled forward pass
+=================  ==========================================================
+"""
+
+from .cache import cache_info, clear_cache
+from .fit import TrainingDiverged, fit_model
+from .plan import TrainingPlan, TrainResult, Validation
+from .predict import predict
+from .stop_rule import StopRule
+
+__all__ = [
+    "StopRule",
+    "TrainingDiverged",
+    "TrainingPlan",
+    "TrainResult",
+    "Validation",
+    "cache_info",
+    "clear_cache",
+    "fit_model",
+    "predict",
+]

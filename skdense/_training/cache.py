@@ -1,0 +1,142 @@
+"""The compiled-function cache: workers for training, forward functions for predict.
+
+Both are keyed by :func:`.models.arch_key` (the graph of the network, not its
+weights), so every fit of one architecture reuses one trace.  Both are bounded
+least-recently-used maps; an entry that falls out is released (see
+:func:`_release`) so that memory stays flat however many architectures a
+search cycles through.
+"""
+
+import collections
+import contextlib
+import threading
+
+from .models import arch_key, compile_key
+
+MAX_ARCHITECTURES = 16  # keys kept per map; least recently used dropped first
+MAX_IDLE_WORKERS = 4  # per key (threads fitting the same structure at once)
+
+# Every Keras model a fit builds creates named variables; TensorFlow's eager
+# kernel cache keeps one VarHandleOp kernel per variable name (names carry a
+# unique id), about 0.5 MB per fit of a small MLP, never freed.  Clearing the
+# cache (what keras.backend.clear_session does) every few hundred fits keeps
+# memory flat; it costs ~0.5 s once (compiled functions are re-instantiated
+# on their next call), i.e. ~2 ms a fit.  0 switches it off.
+TRIM_KERNEL_CACHE_EVERY = 250
+
+_LOCK = threading.Lock()
+_WORKERS = collections.OrderedDict()  # key -> _Pool
+_PREDICTORS = collections.OrderedDict()  # key -> concrete forward function
+_TRACES = {"train": 0, "predict": 0}  # Python bodies traced (tests count retraces)
+_FITS_SINCE_TRIM = [0]
+
+
+class _Pool:
+    def __init__(self):
+        self.idle = []
+        self.busy = 0
+
+
+def count_trace(kind):
+    """Called by a compiled function's Python body, i.e. once per trace."""
+    _TRACES[kind] += 1
+
+
+def train_key(model, x_dtype, y_spec):
+    y_shape, y_dtype = y_spec
+    return (arch_key(model), compile_key(model), str(x_dtype), str(y_dtype), tuple(y_shape))
+
+
+@contextlib.contextmanager
+def worker_for(model, make_worker, *, x_dtype, y_spec):
+    """A free worker for ``model``'s graph (made by ``make_worker()`` if none is idle)."""
+    key = train_key(model, x_dtype, y_spec)
+    with _LOCK:
+        pool = _WORKERS.get(key)
+        if pool is None:
+            pool = _WORKERS[key] = _Pool()
+        _WORKERS.move_to_end(key)
+        evicted = _evict(_WORKERS)
+        worker = pool.idle.pop() if pool.idle else None
+        pool.busy += 1
+    _release(evicted)
+    try:
+        if worker is None:
+            worker = make_worker()
+        yield worker
+    finally:
+        _checkin(pool, worker)
+
+
+def _checkin(pool, worker):
+    with _LOCK:
+        pool.busy -= 1
+        if worker is not None and len(pool.idle) < MAX_IDLE_WORKERS:
+            pool.idle.append(worker)
+        _FITS_SINCE_TRIM[0] += 1
+        trim = _FITS_SINCE_TRIM[0] >= TRIM_KERNEL_CACHE_EVERY > 0 and not any(
+            p.busy for p in _WORKERS.values()
+        )
+        if trim:
+            _FITS_SINCE_TRIM[0] = 0
+    if trim:
+        trim_kernel_cache()
+
+
+def predictor_for(key, make_predictor):
+    """The cached forward function for ``key`` (made by ``make_predictor()`` once)."""
+    with _LOCK:
+        fn = _PREDICTORS.get(key)
+        if fn is not None:
+            _PREDICTORS.move_to_end(key)
+            return fn
+    fn = make_predictor()
+    with _LOCK:
+        fn = _PREDICTORS.setdefault(key, fn)
+        _PREDICTORS.move_to_end(key)
+        evicted = _evict(_PREDICTORS)
+    _release(evicted)
+    return fn
+
+
+def _evict(table):
+    """Pop least recently used entries beyond the bound (caller holds the lock)."""
+    evicted = []
+    while len(table) > MAX_ARCHITECTURES:
+        evicted.append(table.popitem(last=False)[1])
+    return evicted
+
+
+def _release(entries):
+    """Free what evicted entries hold (outside the lock)."""
+    del entries
+
+
+def trim_kernel_cache():
+    try:
+        from tensorflow.python.eager import context
+
+        context.context().clear_kernel_cache()
+    except Exception:  # noqa: BLE001 - an optimisation; never fail a fit for it
+        pass
+
+
+def clear_cache():
+    """Drop every cached worker and compiled function (frees their memory)."""
+    with _LOCK:
+        entries = list(_WORKERS.values()) + list(_PREDICTORS.values())
+        _WORKERS.clear()
+        _PREDICTORS.clear()
+    _release(entries)
+
+
+def cache_info():
+    """Sizes of the caches and how many traces ran (for tests and benchmarks)."""
+    with _LOCK:
+        return {
+            "train_keys": len(_WORKERS),
+            "workers": sum(len(p.idle) + p.busy for p in _WORKERS.values()),
+            "predict_keys": len(_PREDICTORS),
+            "train_traces": _TRACES["train"],
+            "predict_traces": _TRACES["predict"],
+        }

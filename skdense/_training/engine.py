@@ -1,0 +1,308 @@
+"""The engine: a whole training run in one compiled TensorFlow function.
+
+Shuffling, minibatch steps, the validation loss, early stopping and the
+divergence guard run inside one ``tf.function`` on a *worker*: a clone of the
+user's model, compiled the same way, kept in :mod:`.cache` under a key of
+everything that changes the graph.  A fit copies the model's weights and
+optimizer state into a free worker, runs, and copies them back, so the trained
+object is the user's own Keras model and every fit of one architecture
+(grid-search folds and candidates, fresh clones) reuses one trace.  The
+per-step graph is Keras's own: the model's call, its compiled loss
+(``compute_loss``, with regularisation losses) and its optimizer's
+``apply_gradients``.
+
+Why a cached worker rather than ``stateless_call``/``stateless_apply``: Keras
+3's TensorFlow optimizer refuses ``stateless_apply`` (and its ``assign``
+bypasses the stateless scope), and the copy in and out costs well under a
+millisecond for MLP-sized nets (``benchmarks/bench_fit.py``).
+
+The compiled function takes three named structures: :class:`EngineData` (the
+arrays), :class:`LoopArgs` (epochs, minibatches, shuffling) and
+:class:`StopArgs` (the stop rule's numbers), so a call site reads by names.
+"""
+
+import sys
+from typing import NamedTuple
+
+import numpy as np
+
+from .._backend import load_tf
+from . import cache
+from .models import clone_compiled, same_structure
+from .plan import TrainResult
+from .stop_rule import StopState
+
+EVAL_ROWS = 8192  # validation rows per forward pass (Keras averages per batch alike)
+
+
+class EngineData(NamedTuple):
+    """The arrays of one run, as tensors.  Weights are always given (ones when
+    the user gave none: Keras's weighted loss is then the same number); the
+    validation arrays have 0 rows when there is no validation set."""
+
+    x: object
+    y: object
+    w: object
+    x_val: object
+    y_val: object
+    w_val: object
+
+
+class LoopArgs(NamedTuple):
+    batch_size: object  # int64
+    epoch_start: object  # int64, 0-based first epoch of this call
+    epoch_stop: object  # int64, run epochs [epoch_start, epoch_stop)
+    seed: object  # int64, seeds the minibatch order (stateless)
+    shuffle: object  # bool
+    validate: object  # bool: compute val_loss each epoch
+    monitor_val: object  # bool: the rule watches val_loss (else loss)
+
+
+class StopArgs(NamedTuple):
+    enabled: object  # bool: early stopping runs
+    patience: object  # int64
+    min_delta: object  # float64
+    restore: object  # bool: restore the best epoch's weights
+
+
+
+class Worker:
+    """A clone of a model, its stop state, and the compiled whole-training function."""
+
+    def __init__(self, model, x_dtype, y_spec):
+        tf = load_tf()
+        self.model = m = clone_compiled(model)
+        opt = m.optimizer
+        opt.build(m.trainable_variables)
+        self.vars = list(m.trainable_variables) + list(m.non_trainable_variables)
+        self.opt_vars = list(opt.variables)
+        weight_ids = {id(v) for v in m.weights}
+        self.restore_mask = [id(v) in weight_ids for v in self.vars]
+        self.stop_state = StopState(tf, self.vars)
+        self.run = self._compile(tf, x_dtype, y_spec)
+        self.restore_saved = tf.function(self._restore_saved, autograph=False)
+
+    def _restore_saved(self):
+        self.stop_state.restore_saved(self.restore_mask)
+        return load_tf().constant(0)
+
+    def _compile(self, tf, x_dtype, y_spec):
+        m = self.model
+        opt = m.optimizer
+        tvars = m.trainable_variables
+        n_features = m.inputs[0].shape[-1]
+        y_shape, y_dtype = y_spec
+        compute_loss = getattr(m, "_compute_loss", m.compute_loss)
+        state = self.stop_state
+        f64 = tf.float64
+
+        def train_step(xb, yb, wb):
+            with tf.GradientTape() as tape:
+                y_pred = m(xb, training=True)
+                loss = compute_loss(x=xb, y=yb, y_pred=y_pred, sample_weight=wb, training=True)
+                scaled = opt.scale_loss(loss)
+            grads = tape.gradient(scaled, tvars)
+            opt.apply_gradients(zip(grads, tvars))
+            return tf.cast(loss, f64)
+
+        def eval_loss(xv, yv, wv):
+            # Keras evaluates in batches and averages weighting by batch size;
+            # chunks of EVAL_ROWS give the same mean with fewer steps.
+            n = tf.shape(xv)[0]
+
+            def body(start, total):
+                stop = tf.minimum(start + EVAL_ROWS, n)
+                y_pred = m(xv[start:stop], training=False)
+                loss = compute_loss(
+                    x=xv[start:stop], y=yv[start:stop], y_pred=y_pred,
+                    sample_weight=wv[start:stop], training=False,
+                )
+                return stop, total + tf.cast(loss, f64) * tf.cast(stop - start, f64)
+
+            _, total = tf.while_loop(
+                lambda start, total: start < n, body, (tf.constant(0), tf.constant(0.0, f64))
+            )
+            return total / tf.cast(n, f64)
+
+        def run(data, loop, stop):
+            # Written with explicit tf.while_loop/tf.cond (no autograph: its
+            # source transformation alone cost ~2 s on the first fit).
+            cache.count_trace("train")  # runs only while tracing
+            n = tf.shape(data.x)[0]
+            bs = tf.cast(loop.batch_size, tf.int32)
+            steps = (n + bs - 1) // bs
+            nan = tf.constant(float("nan"), f64)
+
+            def epoch_cond(epoch, i, losses, val_losses):
+                return tf.logical_and(epoch < loop.epoch_stop, state.running())
+
+            def epoch_body(epoch, i, losses, val_losses):
+                order = tf.cond(
+                    loop.shuffle,
+                    lambda: tf.argsort(
+                        tf.random.stateless_uniform([n], seed=tf.stack([loop.seed, epoch]))
+                    ),
+                    lambda: tf.range(n),
+                )
+
+                def step(s, total):
+                    lo = s * bs
+                    hi = tf.minimum(lo + bs, n)
+                    idx = order[lo:hi]
+                    batch = (tf.gather(data.x, idx), tf.gather(data.y, idx), tf.gather(data.w, idx))
+                    return s + 1, total + train_step(*batch) * tf.cast(hi - lo, f64)
+
+                _, total = tf.while_loop(
+                    lambda s, total: s < steps, step, (tf.constant(0), tf.constant(0.0, f64))
+                )
+                epoch_loss = total / tf.cast(n, f64)
+                val_loss = tf.cond(
+                    loop.validate, lambda: eval_loss(data.x_val, data.y_val, data.w_val), lambda: nan
+                )
+                current = tf.where(loop.monitor_val, val_loss, epoch_loss)
+                finite = tf.logical_and(
+                    tf.math.is_finite(epoch_loss),
+                    tf.logical_or(tf.logical_not(loop.validate), tf.math.is_finite(val_loss)),
+                )
+                done = state.on_epoch_end(stop, epoch, current, finite)
+                with tf.control_dependencies([done]):
+                    return epoch + 1, i + 1, losses.write(i, epoch_loss), val_losses.write(i, val_loss)
+
+            def log():
+                return tf.TensorArray(f64, size=0, dynamic_size=True, element_shape=[])
+
+            epoch, _, losses, val_losses = tf.while_loop(
+                epoch_cond, epoch_body, (loop.epoch_start, tf.constant(0), log(), log())
+            )
+            return losses.stack(), val_losses.stack(), epoch
+
+        scalar = lambda dtype: tf.TensorSpec([], dtype)  # noqa: E731
+        x_spec = tf.TensorSpec([None, n_features], x_dtype)
+        y_spec_ = tf.TensorSpec([None, *y_shape], y_dtype)
+        w_spec = tf.TensorSpec([None], tf.float32)
+        signature = [
+            EngineData(x_spec, y_spec_, w_spec, x_spec, y_spec_, w_spec),
+            LoopArgs(*(scalar(tf.int64),) * 4, scalar(tf.bool), scalar(tf.bool), scalar(tf.bool)),
+            StopArgs(scalar(tf.bool), scalar(tf.int64), scalar(tf.float64), scalar(tf.bool)),
+        ]
+        return tf.function(run, input_signature=signature, autograph=False)
+
+
+def _engine_data(tf, x, y, sample_weight, validation, in_dtype):
+    x = np.ascontiguousarray(x, dtype=in_dtype)
+    y = np.ascontiguousarray(y if y.dtype.kind in "iub" else y.astype(np.float32, copy=False))
+    w = (
+        np.ones(len(x), np.float32)
+        if sample_weight is None
+        else np.ascontiguousarray(sample_weight, dtype=np.float32)
+    )
+    if validation is None:
+        xv, yv, wv = x[:0], y[:0], w[:0]
+    else:
+        xv = np.ascontiguousarray(validation.x, dtype=in_dtype)
+        yv = np.ascontiguousarray(validation.y, dtype=y.dtype)
+        wv = (
+            np.ones(len(xv), np.float32)
+            if validation.sample_weight is None
+            else np.ascontiguousarray(validation.sample_weight, dtype=np.float32)
+        )
+    return EngineData(*(tf.convert_to_tensor(a) for a in (x, y, w, xv, yv, wv)))
+
+
+def fit_engine(model, x, y, plan, *, sample_weight, validation):
+    """Train ``model`` in the engine (see :func:`skdense._training.fit_model`)."""
+    tf = load_tf()
+    in_dtype = np.dtype(model.inputs[0].dtype)
+    data = _engine_data(tf, x, y, sample_weight, validation, in_dtype)
+    if plan.epochs == 0:
+        return TrainResult(history={}, n_epochs=0, best_epoch=None, engine="engine")
+    seed = plan.seed if plan.seed is not None else int(np.random.randint(0, 2**31 - 1))
+    rule = plan.stop
+    validate = validation is not None
+    loop = dict(
+        batch_size=tf.constant(plan.batch_size, tf.int64),
+        seed=tf.constant(int(seed) % (2**63), tf.int64),
+        shuffle=tf.constant(bool(plan.shuffle)),
+        validate=tf.constant(validate),
+        monitor_val=tf.constant(rule is not None and rule.monitor == "val_loss"),
+    )
+    stop = StopArgs(
+        enabled=tf.constant(rule is not None),
+        patience=tf.constant(rule.patience if rule else 0, tf.int64),
+        min_delta=tf.constant(rule.min_delta if rule else 0.0, tf.float64),
+        restore=tf.constant(bool(rule and rule.restore_best_weights)),
+    )
+
+    opt = model.optimizer
+    if not opt.built:
+        opt.build(model.trainable_variables)
+    user_vars = list(model.trainable_variables) + list(model.non_trainable_variables)
+    y_spec = (tuple(data.y.shape[1:]), data.y.dtype)
+    with cache.worker_for(model, lambda: Worker(model, data.x.dtype, y_spec),
+                          x_dtype=data.x.dtype, y_spec=y_spec) as worker:
+        if not (same_structure(worker.vars, user_vars)
+                and same_structure(worker.opt_vars, opt.variables)):
+            raise cache.Unsupported("worker structure differs from the model")
+        copy_values(worker.vars, user_vars)
+        copy_values(worker.opt_vars, opt.variables)
+        state = worker.stop_state
+        state.reset()
+        # verbose prints after every epoch, so it runs one epoch per call.
+        chunk = 1 if plan.verbose else plan.epochs
+        losses, val_losses = [], []
+        epoch = 0
+        while epoch < plan.epochs:
+            upto = min(epoch + chunk, plan.epochs)
+            args = LoopArgs(epoch_start=tf.constant(epoch, tf.int64),
+                            epoch_stop=tf.constant(upto, tf.int64), **loop)
+            l, vl, reached = worker.run(data, args, stop)
+            l, vl = l.numpy().tolist(), vl.numpy().tolist()
+            if plan.verbose:
+                _print_epochs(epoch, plan.epochs, l, vl if validate else None)
+            losses += l
+            val_losses += vl
+            epoch = int(reached)
+            if bool(state.stopped.numpy()) or bool(state.diverged.numpy()):
+                break
+        diverged = bool(state.diverged.numpy())
+        has_saved = bool(state.has_saved.numpy())
+        restore = rule is not None and rule.restore_best_weights
+        if has_saved and (diverged or restore):
+            worker.restore_saved()
+        copy_values(user_vars, worker.vars)
+        copy_values(opt.variables, worker.opt_vars)
+        best_epoch = int(state.best_epoch.numpy()) + 1 if rule and bool(state.has_best.numpy()) else None
+        kept_epoch = int(state.saved_epoch.numpy()) + 1 if diverged and has_saved else None
+    # Keras reports float32 loss values; do the same so histories compare.
+    history = {"loss": [float(np.float32(v)) for v in losses]}
+    if validate:
+        history["val_loss"] = [float(np.float32(v)) for v in val_losses]
+    if plan.verbose and rule is not None and best_epoch is not None and len(losses) < plan.epochs:
+        print(f"Epoch {len(losses)}: early stopping", flush=True)
+    return TrainResult(
+        history=history,
+        n_epochs=len(losses),
+        best_epoch=best_epoch,
+        engine="engine",
+        diverged_epoch=len(losses) if diverged else None,
+        kept_epoch=kept_epoch,
+    )
+
+
+def _print_epochs(first, total, losses, val_losses):
+    for j, loss in enumerate(losses):
+        line = f"Epoch {first + j + 1}/{total} - loss: {loss:.4f}"
+        if val_losses is not None:
+            line += f" - val_loss: {val_losses[j]:.4f}"
+        print(line, file=sys.stdout, flush=True)
+
+
+def _tf_variable(v):
+    """The tf.Variable behind a Keras variable (assigning it directly is 2x faster)."""
+    inner = getattr(v, "value", v)
+    return inner if hasattr(inner, "assign") and hasattr(inner, "handle") else v
+
+
+def copy_values(dst, src):
+    for d, s in zip(dst, src):
+        _tf_variable(d).assign(_tf_variable(s), read_value=False)

@@ -1,0 +1,116 @@
+"""Training a compiled Keras model: choose the path, run it, check the outcome.
+
+:func:`fit_model` runs the engine (:mod:`.engine`) when it can honour every
+part of the :class:`~.plan.TrainingPlan`, Keras's ``model.fit``
+(:mod:`.keras_fit`) otherwise; ``TrainResult.engine`` says which ran.  Both
+apply the same :class:`~.stop_rule.StopRule` and the same divergence guard, so
+every run ends in finite weights or a :class:`TrainingDiverged` error.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .engine import fit_engine
+from .keras_fit import fit_keras
+from .models import Unsupported, plain_model_class
+from .stop_rule import MONITORS
+
+
+class TrainingDiverged(ValueError):
+    """No epoch of the run had a finite loss: there are no weights worth keeping."""
+
+
+_ADVICE = (
+    "Scale the inputs (e.g. put StandardScaler or skdense.TabularPreprocessor before it "
+    "in the Pipeline), lower learning_rate, or check X and y for extreme values."
+)
+
+
+def fit_model(model, x, y, plan, *, sample_weight=None, validation=None):
+    """Train ``model`` (compiled) on arrays ``x``, ``y`` as ``plan`` says.
+
+    ``validation`` is a :class:`~.plan.Validation` (already encoded) or None.
+    Returns a :class:`~.plan.TrainResult`.  Raises :class:`TrainingDiverged`
+    when no epoch had a finite loss; warns (``ConvergenceWarning``) and keeps
+    the last good weights when the loss stopped being finite later.
+    """
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise ValueError(
+            "fit_model needs a compiled Keras model; call "
+            "model.compile(optimizer=..., loss=...) first."
+        )
+    if plan.epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer; got {plan.epochs}.")
+    if plan.batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {plan.batch_size}.")
+    result = None
+    if engine_refusal(model, x, y, plan, sample_weight, validation) is None:
+        try:
+            result = fit_engine(model, x, y, plan, sample_weight=sample_weight, validation=validation)
+        except Unsupported:
+            pass  # structure the engine cannot clone or copy: Keras trains it
+    if result is None:
+        result = fit_keras(model, x, y, plan, sample_weight=sample_weight, validation=validation)
+    _check_outcome(model, result)
+    return result
+
+
+def _check_outcome(model, result):
+    if result.diverged_epoch is not None and result.kept_epoch is None:
+        raise TrainingDiverged(
+            f"Training diverged: the loss was not finite (NaN or inf) at epoch "
+            f"{result.diverged_epoch}, and no earlier epoch had a finite loss, so there "
+            f"are no weights to keep. {_ADVICE}"
+        )
+    if not all(np.isfinite(np.asarray(w)).all() for w in model.get_weights()):
+        raise TrainingDiverged(f"Training produced non-finite weights. {_ADVICE}")
+    if result.diverged_epoch is not None:
+        warnings.warn(
+            f"Training diverged: the loss was not finite at epoch {result.diverged_epoch}; "
+            f"kept the weights of epoch {result.kept_epoch}, the last good one. {_ADVICE}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+
+
+def engine_refusal(model, x, y, plan, sample_weight, validation):
+    """Why the engine cannot honour this run (a short string), or None if it can."""
+    if plan.callbacks:
+        return "user callbacks"
+    if plan.fit_kwargs:
+        return f"fit arguments {sorted(plan.fit_kwargs)}"
+    if not plain_model_class(model):
+        return f"model class {type(model).__name__}"
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return "several inputs or outputs"
+    if getattr(model, "_compile_metrics", None) is not None:
+        return "compiled metrics"
+    if not isinstance(plan.shuffle, bool | np.bool_):
+        return f"shuffle={plan.shuffle!r}"
+    stop = plan.stop
+    if stop is not None and stop.monitor not in MONITORS:
+        return f"monitor={stop.monitor!r}"
+    if stop is not None and stop.monitor == "val_loss" and validation is None:
+        return "val_loss monitored without validation data"
+    arrays = [x, y]
+    if sample_weight is not None:
+        arrays.append(sample_weight)
+    if validation is not None:
+        arrays.extend(v for v in validation if v is not None)
+    if not all(isinstance(a, np.ndarray) for a in arrays):
+        return "non-ndarray data"
+    if x.ndim != 2 or len(x) == 0 or len(y) != len(x):
+        return "x is not a non-empty 2-D array matching y"
+    if sample_weight is not None and sample_weight.shape != (len(x),):
+        return "sample_weight not of shape (n_samples,)"
+    if validation is not None:
+        xv, yv, wv = validation
+        if xv.ndim != 2 or xv.shape[1] != x.shape[1] or len(yv) != len(xv) or len(xv) == 0:
+            return "validation x/y shapes"
+        if yv.shape[1:] != y.shape[1:] or yv.dtype.kind != y.dtype.kind:
+            return "validation y shape differs from y"
+        if wv is not None and wv.shape != (len(xv),):
+            return "validation sample weights not of shape (n_val,)"
+    return None
