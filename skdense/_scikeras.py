@@ -23,7 +23,6 @@ import dataclasses
 import inspect
 import math
 import random
-import threading
 from collections import defaultdict
 
 from ._backend import load_keras, load_tf
@@ -36,6 +35,7 @@ from sklearn.exceptions import NotFittedError  # noqa: E402
 
 from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
 from . import _training  # noqa: E402
+from ._training.models import BUILD_LOCK  # noqa: E402
 from ._model import (  # noqa: E402
     build_dense_network,
     continuous_columns,
@@ -44,11 +44,6 @@ from ._model import (  # noqa: E402
     learning_rate_schedule,
     training_loss,
 )
-
-# Building a user's model seeds Python's and NumPy's global generators (see
-# seeded_globals); one build at a time, so threads cannot reseed each other.
-_BUILD_LOCK = threading.Lock()
-
 
 def train(kind, settings, plan):
     """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
@@ -93,9 +88,7 @@ def _estimator_params(settings, plan):
     """The scikeras estimator's parameters for this fit, by scikeras's names."""
     task = plan.target.task
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
-    loss = settings.loss
-    if not plan.user_model or loss is not None or smoothing:
-        loss = training_loss(loss, task, smoothing)
+    loss = training_loss(settings.loss, task, smoothing)
     steps = math.ceil(plan.n_train / plan.training.batch_size) * plan.training.epochs
     learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
     params = {
@@ -191,11 +184,12 @@ def _routed_fit_kwargs(est):
 @contextlib.contextmanager
 def _seeded_build(plan):
     """Seeding while the network is built: ours seeds each layer; a user's
-    model is built under seeded global generators, one build at a time."""
+    model is built under seeded global generators, holding the BUILD_LOCK so
+    no other thread draws from them meanwhile."""
     if not plan.user_model:
         yield
         return
-    with _BUILD_LOCK, seeded_globals(plan.seed):
+    with BUILD_LOCK, seeded_globals(plan.seed):
         yield
 
 

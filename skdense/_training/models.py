@@ -2,11 +2,21 @@
 changes its graph (the cache key), and how to make an identical clone."""
 
 import json
+import threading
 import weakref
 
 import numpy as np
 
 from .._backend import load_keras
+
+
+# Keras draws the seed of every unseeded initializer and SeedGenerator from
+# Python's global ``random`` when the layer is created.  A user's model is built
+# under seeded global generators (skdense._scikeras.seeded_globals); anything
+# else that creates layers at the same time (the clones below) would draw from
+# that sequence and change the user's weights.  Whoever creates Keras layers
+# in a fit holds this lock.
+BUILD_LOCK = threading.RLock()
 
 
 class Unsupported(Exception):
@@ -126,14 +136,15 @@ def clone_structure(model):
     custom loss function and costs time we spend again in ``compile``.
     """
     keras = load_keras()
-    try:
-        return type(model).from_config(model.get_config())
-    except Exception:  # noqa: BLE001 - try Keras's own cloning next
-        pass
-    try:
-        return keras.models.clone_model(model)
-    except Exception as exc:  # noqa: BLE001
-        raise Unsupported(f"cannot clone the model: {exc}") from exc
+    with BUILD_LOCK:
+        try:
+            return type(model).from_config(model.get_config())
+        except Exception:  # noqa: BLE001 - try Keras's own cloning next
+            pass
+        try:
+            return keras.models.clone_model(model)
+        except Exception as exc:  # noqa: BLE001
+            raise Unsupported(f"cannot clone the model: {exc}") from exc
 
 
 def clone_compiled(model):
