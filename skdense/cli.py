@@ -10,6 +10,17 @@ import os
 import sys
 import time
 
+from .compare import (
+    DATASETS,
+    METRICS,
+    MODEL_NAMES,
+    TASKS,
+    check_target,
+    compare,
+    infer_task,
+    load_csv,
+)
+
 # What ``skdense`` with no subcommand does: print help (None), or run these
 # arguments, e.g. ["compare", "--quick"]. One line to change.
 DEFAULT_COMMAND = None
@@ -33,9 +44,6 @@ def _names(values):
 
 
 def build_parser():
-    from .compare._datasets import DATASETS
-    from .compare._models import MODEL_NAMES
-
     parser = _Parser(
         prog="skdense",
         description="skdense: scikit-learn estimators for Keras dense networks.",
@@ -61,7 +69,7 @@ def build_parser():
     data.add_argument("--csv", metavar="FILE", help="your table (CSV with a header row)")
     data.add_argument("--target", metavar="COLUMN", help="the column of --csv to predict")
     data.add_argument(
-        "--task", choices=["classification", "regression"],
+        "--task", choices=TASKS,
         help="task of --csv (default: inferred from the target, and printed)",
     )
     data.add_argument(
@@ -118,12 +126,10 @@ def print_tables(result, console):
     from rich import box
     from rich.table import Table
 
-    from .compare._runner import METRICS
-
     summary = result.summary()
     tasks = result.info["tasks"]
     arrows = {"accuracy": "↑", "r2": "↑", "log_loss": "↓", "rmse": "↓"}
-    for task in ("classification", "regression"):
+    for task in TASKS:
         names = [d for d, t in tasks.items() if t == task]
         if not names:
             continue
@@ -180,10 +186,6 @@ def print_tables(result, console):
 
 
 def _run_compare(args, console):
-    from .compare import compare
-    from .compare._datasets import DATASETS, check_target, infer_task, load_csv
-    from .compare._models import MODEL_NAMES
-
     if args.target and not args.csv:
         raise UsageError("--target needs --csv FILE.")
     if args.task and not args.csv:
@@ -214,9 +216,10 @@ def _run_compare(args, console):
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         reason = None
-        if task is None:
-            task, reason = infer_task(y)
         try:
+            if task is None:
+                decision = infer_task(y)
+                task, reason = decision.task, decision.reason
             check_target(y, task)
         except ValueError as exc:
             raise UsageError(f"target {args.target!r}: {exc}") from None

@@ -136,3 +136,37 @@ def test_python_dash_m_runs_quick_compare(tmp_path):
     assert "iris" in out and "dense" in out and "linear" in out
     assert "6 jobs (sequential)" in out
     assert (tmp_path / "compare.png").stat().st_size > 10_000
+
+
+def test_cli_uses_only_public_compare_names():
+    # skdense.cli parses arguments and prints; what it needs from skdense.compare is
+    # exported there, so no import reaches into a private module (_runner, ...).
+    import ast
+
+    tree = ast.parse((ROOT / "skdense" / "cli.py").read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found.append(module)
+            assert not any(part.startswith("_") for part in module.strip(".").split(".")), module
+            for alias in node.names:
+                assert not alias.name.startswith("_"), (module, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                assert not any(p.startswith("_") for p in alias.name.split(".")), alias.name
+    assert ".compare" in found
+
+
+def test_csv_with_many_integer_values_says_why_regression(capsys, tmp_path):
+    # The printed reason is the shared rule's (the one AutoDense uses), and true.
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=120), "label": rng.integers(0, 30, 120)})
+    path = tmp_path / "codes.csv"
+    df.to_csv(path, index=False)
+    code = main(["compare", "--csv", str(path), "--target", "label", "--quick", "--cv", "2",
+                 "--models", "linear", "--no-progress"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0
+    assert ("inferred task: regression (integer target with 30 distinct values (more than 20)); "
+            "pass --task to override") in out

@@ -84,7 +84,54 @@ def test_unknown_dataset_lists_valid_names():
     ],
 )
 def test_infer_task(y, task):
-    assert infer_task(pd.Series(y))[0] == task
+    assert infer_task(pd.Series(y)).task == task
+
+
+def test_the_task_rule_and_its_vocabulary_are_skdenses_one_rule():
+    import skdense._task
+    from skdense.compare import TASKS
+
+    assert infer_task is skdense._task.infer_task  # what AutoDense uses
+    assert TASKS is skdense._task.TASKS
+
+
+def test_inferred_task_and_its_reason_are_recorded():
+    # The rule is skdense._task.infer_task, shared with AutoDense (tests/test_task.py);
+    # here: compare uses it, and its note states a reason that is true of the data.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=12)})
+    r = compare(X, pd.Series(np.r_[np.arange(10), 0, 1]), models=["linear"], cv=2,
+                quick=True, progress=False)
+    assert r.info["tasks"] == {"data": "regression"}
+    assert r.info["notes"]["data"] == (
+        "inferred task='regression' (integer target with 10 distinct values in 12 rows "
+        "(more than half the rows))"
+    )
+
+
+def test_multilabel_targets_are_refused_unless_regression_is_asked():
+    X = pd.DataFrame({"x": np.arange(20.0)})
+    Y = pd.DataFrame({"a": np.arange(20) % 2, "b": (np.arange(20) // 2) % 2})
+    with pytest.raises(ValueError, match=r"The target has 2 columns; .* or task='regression'"):
+        compare(X, Y, models=["linear"], cv=2, quick=True, progress=False)
+    r = compare(X, Y, models=["linear"], cv=2, quick=True, progress=False, task="regression")
+    assert r.info["tasks"] == {"data": "regression"} and (r.results["status"] == "ok").all()
+
+
+def test_no_import_circle_between_results_and_runner():
+    # _result and _runner share their constants through _metrics; neither imports
+    # the other's module back (the runner builds the result, nothing else).
+    import ast
+    from pathlib import Path
+
+    import skdense.compare
+
+    def imported(name):
+        tree = ast.parse((Path(skdense.compare.__file__).parent / f"{name}.py").read_text())
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+
+    assert "_runner" not in imported("_result")
+    assert {"_metrics", "_result"} <= imported("_runner")
 
 
 # -------------------------------------------------------------------- models

@@ -4,20 +4,29 @@ Nested cross-validation of a model zoo (linear, random forest, gradient boosting
 sklearn's MLP, skdense's Dense*) on built-in datasets or your table, locally or on
 a Dask cluster. See ``docs/compare.md`` and ``skdense compare --help``.
 
+``infer_task`` is skdense's one task rule (``AutoDense`` uses it too); the command
+line (``skdense.cli``) uses only the names exported here.
+
 Importing this package does not import TensorFlow.
 """
 
-from ._datasets import DATASETS, infer_task, load_csv, load_dataset
+from .._task import TASKS, TaskDecision, infer_task
+from ._datasets import DATASETS, check_target, load_csv, load_dataset
+from ._metrics import HIGHER_IS_BETTER, METRICS
 from ._models import MODEL_NAMES, default_grids, default_models
 from ._result import CompareResult
-from ._runner import METRICS, compare
+from ._runner import compare
 from ._stats import corrected_resampled_ttest
 
 __all__ = [
     "DATASETS",
+    "HIGHER_IS_BETTER",
     "METRICS",
     "MODEL_NAMES",
+    "TASKS",
     "CompareResult",
+    "TaskDecision",
+    "check_target",
     "compare",
     "corrected_resampled_ttest",
     "default_grids",

@@ -1,4 +1,4 @@
-"""Built-in datasets (shipped with scikit-learn, no download) and task inference.
+"""Built-in datasets (shipped with scikit-learn, no download), CSV loading, target checks.
 
 Every built-in dataset is returned as a pandas DataFrame of features and a Series
 (or, for the multi-output ``linnerud``, a DataFrame) target, so that built-in and
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TASKS = ("classification", "regression")
+from .._task import TASKS
 
 
 @dataclass(frozen=True)
@@ -77,31 +77,6 @@ def load_dataset(name):
     return X, y, info.task
 
 
-def infer_task(y):
-    """Guess "classification" or "regression" from a target, and say why.
-
-    Returns ``(task, reason)``. Non-numeric (strings, booleans, categories) is a
-    classification target; numbers that are all integers with at most 20 distinct
-    values (and fewer distinct values than half the rows) are class labels;
-    anything else is a regression target.
-    """
-    values = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
-    if values.ndim == 2 and values.shape[1] > 1:
-        return "regression", f"{values.shape[1]} target columns"
-    values = values.ravel()
-    series = pd.Series(values)
-    n_unique = series.nunique(dropna=True)
-    if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-        return "classification", f"non-numeric target with {n_unique} distinct values"
-    finite = series.dropna().to_numpy(dtype=float)
-    integral = bool(np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)))
-    if integral and n_unique <= 20 and n_unique <= max(2, len(series) // 2):
-        return "classification", f"integer target with {n_unique} distinct values"
-    if integral:
-        return "regression", f"integer target with {n_unique} distinct values (more than 20)"
-    return "regression", "non-integer numeric target"
-
-
 def check_target(y, task):
     """Raise ValueError (a message a user can act on) when ``y`` does not fit ``task``."""
     if task not in TASKS:
@@ -115,8 +90,9 @@ def check_target(y, task):
     if task == "classification":
         if series is None:
             raise ValueError(
-                "Multi-output targets are supported for regression only; "
-                "pass one target column for classification."
+                f"The target has {values.shape[1]} columns; compare supports several target "
+                "columns for regression only. Pass one target column for classification, "
+                "or task='regression' to fit the columns as numbers."
             )
         counts = series.value_counts()
         if len(counts) < 2:

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from ._runner import HIGHER_IS_BETTER, METRICS
+from ._metrics import HIGHER_IS_BETTER, METRICS
 from ._stats import TEST_NAME, corrected_resampled_ttest
 
 
@@ -57,7 +57,7 @@ class CompareResult:
         test's name is in ``summary().attrs["test"]``; see :meth:`significance`.
         """
         valid = self._valid()
-        metrics = [m for task in ("classification", "regression") for m in METRICS[task]
+        metrics = [m for task in METRICS for m in METRICS[task]
                    if task in self.info["tasks"].values()]
         rows = []
         for (dataset, model), g in self.results.groupby(["dataset", "model"], sort=False):

@@ -18,15 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._task import infer_task
 from . import _datasets, _models
-
-METRICS = {
-    "classification": ("accuracy", "log_loss"),
-    "regression": ("r2", "rmse"),
-}
-"""Metrics per task; the first one (accuracy, R^2) also selects hyper-parameters."""
-
-HIGHER_IS_BETTER = {"accuracy": True, "log_loss": False, "r2": True, "rmse": False}
+from ._metrics import METRICS
+from ._result import CompareResult
 
 
 @dataclass
@@ -207,8 +202,8 @@ def _resolve_datasets(X, y, datasets, task, data_name="data"):
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
         if task is None:
-            task_, reason = _datasets.infer_task(y)
-            note = f"inferred task={task_!r} ({reason})"
+            decision = infer_task(y)
+            task_, note = decision.task, f"inferred task={decision.task!r} ({decision.reason})"
         else:
             task_, note = task, f"task={task!r} given"
         _datasets.check_target(y, task_)
@@ -390,7 +385,8 @@ def compare(
         ``{name: grid}``, replacing the default grid of that model; an empty grid
         fits the model without an inner search.
     task : {"classification", "regression"}, optional
-        For X, y; inferred when None (see ``infer_task``).
+        For X, y; inferred when None by ``infer_task`` (the rule AutoDense uses;
+        ``result.info["notes"]`` says what it decided and why).
     cv : int, default 5
         Outer folds. ``n_repeats`` repeats them with different shuffles.
     search : {"grid", "random"}
@@ -425,8 +421,6 @@ def compare(
     CompareResult
     """
     from joblib import Parallel, delayed, parallel_config
-
-    from ._result import CompareResult
 
     if search not in ("grid", "random"):
         raise ValueError(f"search must be 'grid' or 'random', got {search!r}.")
