@@ -229,8 +229,6 @@ def _run_compare(args, console):
                 f"inferred task: [bold]{task}[/] ({reason}); pass --task to override.",
                 soft_wrap=True,
             )
-    elif not datasets:
-        datasets = list(DATASETS)
 
     if args.output:
         try:
@@ -287,10 +285,7 @@ def main(argv=None):
         argv = list(DEFAULT_COMMAND)
     err = Console(stderr=True)
     try:
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
-            return 0
+        args = parser.parse_args(argv)  # "compare" is the only subcommand
         import warnings
 
         with warnings.catch_warnings():

@@ -70,9 +70,7 @@ def load_dataset(name):
     bunch = getattr(sklearn.datasets, info.loader)(as_frame=True)
     X = bunch.data.astype("float64")
     y = bunch.target
-    if isinstance(y, pd.DataFrame):
-        y = y.astype("float64")
-    elif info.task == "regression":
+    if info.task == "regression":  # linnerud's 3 targets too
         y = y.astype("float64")
     return X, y, info.task
 

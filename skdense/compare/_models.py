@@ -21,7 +21,6 @@ models and nothing for the trees (they handle missing values themselves).
 Nothing here imports TensorFlow: DenseClassifier imports it at its first fit.
 """
 
-import inspect
 import zlib
 
 import numpy as np
@@ -133,35 +132,9 @@ def _needs_scaling(name):
 
 
 def _tabular_preprocessor(scale):
-    """skdense's TabularPreprocessor; a plain ColumnTransformer until it exists."""
-    try:
-        from ..preprocessing import TabularPreprocessor
-    except ImportError:
-        TabularPreprocessor = None
-    if TabularPreprocessor is not None:
-        params = inspect.signature(TabularPreprocessor).parameters
-        if scale or "scaler" not in params:
-            return TabularPreprocessor()
-        return TabularPreprocessor(scaler=None)
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from ..preprocessing import TabularPreprocessor
 
-    numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
-    return ColumnTransformer(
-        [
-            ("num", make_pipeline(*numeric), make_column_selector(dtype_include="number")),
-            (
-                "cat",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                ),
-                make_column_selector(dtype_exclude="number"),
-            ),
-        ]
-    )
+    return TabularPreprocessor() if scale else TabularPreprocessor(scaler=None)
 
 
 def _array_preprocessor(scale):

@@ -232,9 +232,7 @@ def _resolve_models(data, models, param_grids, quick, cv, inner_cv):
         names = list(_models.MODEL_NAMES)
     elif isinstance(models, str):
         names = [models]
-    elif isinstance(models, dict):
-        names = list(models)
-    else:
+    else:  # a list of names, or {name: estimator or None}
         names = list(models)
     if not names:
         raise ValueError("No models to compare.")
@@ -246,8 +244,6 @@ def _resolve_models(data, models, param_grids, quick, cv, inner_cv):
             f"{', '.join(_models.MODEL_NAMES)} (or pass {{name: estimator}})."
         )
     defaults = [n for n in names if user.get(n) is None]
-    if data.task == "classification" and multioutput:
-        raise ValueError(f"Dataset {data.name!r}: multi-output classification is not supported.")
     inner_rows = len(data.y) * (cv - 1) // cv * (inner_cv - 1) // inner_cv
     estimators = _models.default_models(
         data.task, frame=frame, quick=quick, multioutput=multioutput, names=defaults,
@@ -267,7 +263,7 @@ def _resolve_models(data, models, param_grids, quick, cv, inner_cv):
     return {n: estimators[n] for n in names}, grids
 
 
-def _check_sizes(data, cv, inner_cv):
+def _check_sizes(data, cv):
     n = len(data.y)
     if n < 2 * cv:
         raise ValueError(
@@ -275,11 +271,10 @@ def _check_sizes(data, cv, inner_cv):
         )
     if data.task == "classification":
         counts = pd.Series(np.asarray(data.y).ravel()).value_counts()
-        need = cv
-        if counts.min() < need:
+        if counts.min() < cv:
             raise ValueError(
                 f"Dataset {data.name!r}: class {counts.idxmin()!r} has {counts.min()} row(s); "
-                f"stratified cv={cv} needs at least {need} per class. Lower cv or drop rare classes."
+                f"stratified cv={cv} needs at least {cv} per class. Lower cv or drop rare classes."
             )
 
 
@@ -434,7 +429,7 @@ def compare(
     jobs_by_fold = []
     per_dataset = {}
     for d in data:
-        _check_sizes(d, cv, inner_cv)
+        _check_sizes(d, cv)
         estimators, grids = _resolve_models(d, models, param_grids, quick, cv, inner_cv)
         splits = _outer_splits(d, cv, n_repeats, random_state)
         per_dataset[d.name] = (d, estimators, grids)
