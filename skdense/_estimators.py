@@ -175,6 +175,11 @@ class _DenseEstimator(BaseEstimator):
         """Build the network for this target and train it.
 
         A fit that raises leaves the estimator as it was before the call.
+        Training never ends in NaN weights: a loss that stops being finite
+        ends training, the weights of the last good epoch (the best one, with
+        early stopping) are kept and a ``ConvergenceWarning`` says so; when no
+        epoch had a finite loss, ``fit`` raises a ``ValueError`` that says
+        what to change.
 
         Parameters
         ----------
@@ -406,7 +411,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     history_ : dict of lists
         Per-epoch ``loss`` (and ``val_loss`` and metrics when computed).
     n_iter_ : int
-        Epochs run.
+        Epochs run (a last epoch whose loss was not finite included).
     best_epoch_ : int or None
         1-based epoch with the best monitored value when early stopping ran.
     refit_epochs_ : int or None
@@ -418,6 +423,10 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Column names, when X had string column names.
     keras_estimator_ : scikeras KerasClassifier
         The scikeras estimator that trained the network.
+    training_engine_ : {"engine", "keras"}
+        Which path trained the network: skdense's compiled engine, or Keras's
+        ``model.fit`` (user callbacks, routed ``fit__`` arguments, compiled
+        metrics or a monitor other than ``loss``/``val_loss``).
 
     See Also
     --------
@@ -567,10 +576,12 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Units of each hidden ``Dense`` layer.
     model : keras.Model, callable or None, default=None
         None builds ``Input -> Dense(units, activation)`` for each entry of
-        ``hidden_layer_sizes`` -> linear output layer.  A Keras model or a
-        scikeras-style builder replaces it.
+        ``hidden_layer_sizes`` -> output layer.  A Keras model or a builder
+        function (scikeras-style, may take ``meta`` and ``compile_kwargs``)
+        replaces it; the architecture parameters are then unused.
     activation : str or callable, default="relu"
-        Activation of the hidden layers; any name Keras accepts.
+        Activation of the hidden layers; any name Keras accepts ("relu",
+        "swish", "gelu", "tanh", ...).
     dropout : float in [0, 1), default=0.0
         Dropout rate after each hidden layer.
     alpha : float, default=0.0
@@ -589,8 +600,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Maximum number of passes over the training data.
     early_stopping : bool, default=True
         Stop when ``monitor`` has not improved by ``min_delta`` for
-        ``patience`` epochs, on ``validation_split`` of the rows passed to fit
-        (shuffled, seeded).
+        ``patience`` epochs. The validation rows (``validation_split`` of the
+        data passed to ``fit``) are drawn shuffled, stratified and seeded.
     validation_split : float in (0, 1), default=0.1
         Fraction of the training rows held out for early stopping.
     monitor : str, default="val_loss"
@@ -610,7 +621,9 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         the curves of the run that chose the epochs. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
-        Extra Keras callbacks for every fit.
+        Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
+        them for one fit. Any callback makes training take Keras's
+        ``model.fit`` path.
     beta_1, beta_2 : float, default=0.9, 0.95
         Adam-family moment decay rates (0.95 rather than Keras's 0.999, as in
         RealMLP; measured in "Why these defaults").
@@ -622,30 +635,32 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     feature_scaling : bool, default=False
         A learnable scale per input feature before the first layer.
     numeric_embedding : {None, "periodic"}, default=None
-        Periodic (PLR) embeddings of the continuous input columns.
+        Periodic (PLR) embeddings of the continuous input columns (those with
+        more than two distinct values); binary/one-hot columns pass through.
     standardize_target : bool, default=True
         Train on the standardised target ``(y - mean) / std`` (per output) and
         undo it at predict, so targets in the hundreds train as well as targets
         near 1. ``loss`` and ``val_loss`` in ``history_`` are then in
         standardised units.
     random_state : int, RandomState or None, default=None
-        Seeds initial weights, dropout, minibatch order and the validation
-        split, without touching global random state.
+        Seeds the initial weights, dropout, the minibatch order and the
+        validation split. Global random state is left untouched.
     verbose : int, default=0
         0 silent, 1 or 2 per-epoch progress lines.
     **kwargs
-        scikeras-routed parameters (``model__...``, ``optimizer__...``, ...).
+        scikeras-routed parameters (``model__...``, ``optimizer__...``,
+        ``loss__...``, ``fit__...``, ``predict__...``, ``callbacks__...``).
 
     Attributes
     ----------
     model_ : keras.Model
         The fitted Keras network.
     history_ : dict of lists
-        Per-epoch ``loss`` (and ``val_loss`` when computed).
+        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed).
     n_iter_ : int
-        Epochs run.
+        Epochs run (a last epoch whose loss was not finite included).
     best_epoch_ : int or None
-        1-based best epoch when early stopping ran.
+        1-based epoch with the best monitored value when early stopping ran.
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
@@ -655,6 +670,10 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Column names, when X had string column names.
     keras_estimator_ : scikeras KerasRegressor
         The scikeras estimator that trained the network.
+    training_engine_ : {"engine", "keras"}
+        Which path trained the network: skdense's compiled engine, or Keras's
+        ``model.fit`` (user callbacks, routed ``fit__`` arguments, compiled
+        metrics or a monitor other than ``loss``/``val_loss``).
 
     See Also
     --------

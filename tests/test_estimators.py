@@ -447,3 +447,18 @@ def test_import_is_light_and_quiet():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "cuda" not in proc.stderr.lower() and "oneDNN" not in proc.stderr
+
+
+def test_shared_parameters_are_documented_alike():
+    """The two estimators describe every shared parameter and attribute in the same words."""
+    from sklearn.utils._testing import assert_docstring_consistency
+
+    assert_docstring_consistency(
+        [DenseClassifier, DenseRegressor],
+        include_params=True,
+        # dropout: the classifier's default is 0.1; loss: None means each task's own loss
+        exclude_params=["dropout", "loss"],
+        include_attrs=True,
+        # each names its own scikeras class
+        exclude_attrs=["keras_estimator_"],
+    )

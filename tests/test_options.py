@@ -62,6 +62,55 @@ def test_label_smoothing(iris):
     assert clf.model_.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
 
 
+def _uncompiled_builder(meta, compile_kwargs):
+    """A user's builder in scikeras's style: it compiles with the arguments it is given."""
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    outputs = keras.layers.Dense(meta["n_classes_"] if meta["n_classes_"] > 2 else 1,
+                                 activation="softmax" if meta["n_classes_"] > 2 else "sigmoid")(
+        keras.layers.Dense(8, activation="relu")(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile(**compile_kwargs)
+    return model
+
+
+def _self_compiled_builder(meta):
+    """A user's builder that compiles with its own optimizer and loss."""
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    return model
+
+
+def test_schedule_and_smoothing_reach_a_user_model_built_from_compile_kwargs(scaled_cancer):
+    X_train, _, y_train, _ = scaled_cancer
+    clf = DenseClassifier(model=_uncompiled_builder, epochs=2, lr_schedule="cosine",
+                          label_smoothing=0.2, random_state=0).fit(X_train, y_train)
+    assert clf.model_.optimizer.get_config()["learning_rate"]["class_name"] == "CosineDecay"
+    assert clf.model_.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+    assert clf.training_engine_ == "engine"
+
+
+@pytest.mark.parametrize("param, match", [
+    ({"lr_schedule": "cosine"}, "lr_schedule='cosine' cannot take effect.*compiled with its own optimizer"),
+    ({"label_smoothing": 0.1}, "label_smoothing=0.1 cannot take effect.*compiled with its own loss"),
+])
+def test_schedule_or_smoothing_on_a_self_compiled_model_is_a_clear_error(scaled_cancer, param, match):
+    X_train, _, y_train, _ = scaled_cancer
+    with pytest.raises(ValueError, match=match):
+        DenseClassifier(model=_self_compiled_builder, epochs=1, **param).fit(X_train, y_train)
+
+
+def test_label_smoothing_with_a_loss_it_cannot_smooth_is_a_clear_error(iris):
+    X_train, _, y_train, _ = iris
+    with pytest.raises(ValueError, match="label_smoothing=0.1 applies to the default cross-entropy"):
+        DenseClassifier((8,), epochs=1, loss="sparse_categorical_crossentropy",
+                        label_smoothing=0.1).fit(X_train, y_train)
+
+
 def test_feature_scaling_and_periodic_embedding(scaled_cancer, tmp_path):
     X_train, X_test, y_train, y_test = scaled_cancer
     X_train = np.column_stack([X_train, (X_train[:, 0] > 0).astype(float)])  # a binary column

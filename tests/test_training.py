@@ -180,6 +180,44 @@ def test_early_stopping_stops_where_keras_stops(keras, cancer, stop):
         np.testing.assert_allclose(wa, wb, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "stop",
+    [
+        rule("val_loss", patience=2, min_delta=0.0, restore_best_weights=True),
+        rule("loss", patience=1, min_delta=0.02, restore_best_weights=False),
+    ],
+)
+def test_stop_rule_callback_matches_keras_early_stopping(keras, cancer, stop):
+    # Both paths are checked against each other above; this pins the Keras
+    # path's rule to keras.callbacks.EarlyStopping itself on finite runs.
+    X, _, y, _ = cancer
+    a = make_mlp(keras, X.shape[1], (16,), lr=0.05)
+    b = twin(keras, a)
+    common = dict(validation_data=(X[300:], y[300:]), epochs=60, batch_size=80, shuffle=False)
+    ra = keras_path(model=a, x=X[:80], y=y[:80], stop=stop, **common)
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=stop.monitor, patience=stop.patience, min_delta=stop.min_delta,
+        restore_best_weights=stop.restore_best_weights,
+    )
+    hist = b.fit(X[:80], y[:80], callbacks=[stopper], verbose=0, **common)
+    assert ra.n_epochs == len(hist.history["loss"]) < 60
+    assert ra.best_epoch == stopper.best_epoch + 1
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6)
+
+
+def test_first_epoch_nan_is_never_the_best(keras, cancer):
+    # Keras's EarlyStopping keeps a NaN first epoch's weights as "best" and
+    # restores them; the rule never counts a non-finite loss and raises when
+    # no epoch was finite.
+    X, _, y, _ = cancer
+    for callbacks in ((), (keras.callbacks.Callback(),)):
+        model = make_mlp(keras, X.shape[1], (8,), lr=1e30)
+        with pytest.raises(_training.TrainingDiverged, match="epoch 1, and no earlier epoch"):
+            train(model, X[:80] * 1e20, y[:80], validation_data=(X[300:], y[300:]), epochs=5,
+                  batch_size=80, stop=rule(), callbacks=callbacks)
+
+
 def _val_loss(model, X, y):
     return float(model.evaluate(X, y, verbose=0))
 
