@@ -4,7 +4,8 @@
 """
 
 from ._estimators import DenseClassifier, DenseRegressor
-from .preprocessing import Flatten, TabularPreprocessor, make_dense_pipeline
+from .pipeline import make_dense_pipeline
+from .preprocessing import Flatten, TabularPreprocessor
 
 __version__ = "0.1.0"
 

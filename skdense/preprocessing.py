@@ -8,15 +8,16 @@ training folds only and travels with the model:
 - :class:`TabularPreprocessor`: a pandas DataFrame (or a numpy array) with
   numeric, boolean and categorical columns and missing values -> float32.
 - :class:`Flatten`: images ``(n, h, w[, c])`` -> ``(n, h*w[*c])``.
-- :func:`make_dense_pipeline`: the one-line way in,
-  ``make_dense_pipeline().fit(df, y)``.
 
-Only scikit-learn, numpy and pandas are imported here; the Keras estimators
-are imported inside :func:`make_dense_pipeline` and :class:`AutoDense`.
+The one-line way in, ``make_dense_pipeline().fit(df, y)``, and ``AutoDense``
+live in :mod:`skdense.pipeline`; their old names here still work.
+
+Only scikit-learn, numpy and pandas are imported here.
 """
 
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ from pandas.api import types as ptypes
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
     MinMaxScaler,
@@ -33,10 +34,22 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted
 
-__all__ = ["TabularPreprocessor", "Flatten", "make_dense_pipeline", "AutoDense"]
+if TYPE_CHECKING:  # for type checkers and documentation tools; see __getattr__
+    from .pipeline import AutoDense, make_dense_pipeline
+
+__all__ = ["TabularPreprocessor", "Flatten"]
+
+
+def __getattr__(name):
+    # make_dense_pipeline and AutoDense moved to skdense.pipeline, which imports
+    # this module; their old imports from here still work, loaded on first use.
+    if name in ("make_dense_pipeline", "AutoDense"):
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------------
@@ -768,277 +781,3 @@ class Flatten(TransformerMixin, BaseEstimator):
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-# --------------------------------------------------------------------------
-# The one-line way in.
-# --------------------------------------------------------------------------
-
-_TASKS = ("classification", "regression")
-
-
-def _dense_classes():
-    from ._estimators import DenseClassifier, DenseRegressor
-
-    return DenseClassifier, DenseRegressor
-
-
-def _infer_task(y):
-    """'classification' or 'regression' from the target, as documented in AutoDense."""
-    from sklearn.utils.multiclass import type_of_target
-
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        dtypes = [y.dtype] if isinstance(y, pd.Series) else list(y.dtypes)
-        if any(
-            isinstance(d, pd.CategoricalDtype)
-            or ptypes.is_bool_dtype(d)
-            or ptypes.is_object_dtype(d)
-            or ptypes.is_string_dtype(d)
-            for d in dtypes
-        ):
-            return "classification"
-        y = y.to_numpy()
-    y = np.asarray(y)
-    if y.dtype.kind in "OUSb":
-        return "classification"
-    kind = type_of_target(y, input_name="y")
-    if kind in ("continuous", "continuous-multioutput"):
-        return "regression"
-    if kind in ("binary", "multiclass", "multilabel-indicator", "multiclass-multioutput"):
-        n_classes = len(np.unique(y))
-        if n_classes > 20:
-            warnings.warn(
-                f"AutoDense: the target is numeric with {n_classes} distinct whole-number "
-                "values; treating it as classification. If it is a quantity (a count, an "
-                "age), pass task='regression' (make_dense_pipeline(task='regression')).",
-                UserWarning,
-                stacklevel=3,
-            )
-        return "classification"
-    raise ValueError(
-        f"AutoDense cannot tell the task from a target of type {kind!r}; pass "
-        "task='classification' or task='regression'."
-    )
-
-
-def _dense_available(method):
-    def check(self):
-        est = getattr(self, "estimator_", None)
-        if est is not None:
-            return hasattr(est, method)
-        # Before fit: predict_proba exists for classification (or unknown task).
-        return method != "predict_proba" or self.task != "regression"
-
-    return check
-
-
-class AutoDense(BaseEstimator):
-    """A Dense estimator that picks DenseClassifier or DenseRegressor from the target.
-
-    ``AutoDense()`` takes every parameter of
-    :class:`~skdense.DenseClassifier` and :class:`~skdense.DenseRegressor`
-    (``hidden_layer_sizes``, ``patience``, ... and routed ``model__...``
-    arguments), so ``GridSearchCV`` can search ``dense__hidden_layer_sizes``
-    inside :func:`make_dense_pipeline`. At ``fit`` it looks at ``y``:
-
-    - strings, booleans, categories, or whole numbers
-      (``type_of_target`` "binary"/"multiclass") -> DenseClassifier
-      (with more than 20 numeric classes a warning suggests
-      ``task="regression"``);
-    - floats with fractional values -> DenseRegressor.
-
-    Parameters
-    ----------
-    task : {"classification", "regression"} or None, default=None
-        Skip the guess. With a task set, scikit-learn also knows before fit
-        whether this is a classifier (stratified CV, default scoring).
-    **params
-        Parameters of the Dense estimators (defaults are theirs).
-
-    Attributes
-    ----------
-    estimator_ : DenseClassifier or DenseRegressor
-        The fitted estimator.
-    task_ : str
-        The task used.
-    classes_ : ndarray
-        Class labels (classification only).
-
-    See Also
-    --------
-    make_dense_pipeline : TabularPreprocessor followed by this estimator.
-    """
-
-    def __init__(self, task=None, **params):
-        self.task = task
-        for name, value in params.items():
-            setattr(self, name, value)
-
-    # ------------------------------------------------------------ parameters
-    @staticmethod
-    def _dense_defaults():
-        classifier, regressor = _dense_classes()
-        defaults = regressor().get_params(deep=False)
-        defaults.update(classifier().get_params(deep=False))
-        return defaults
-
-    def _extra_param_names(self):
-        return [
-            k
-            for k in vars(self)
-            if k != "task" and not k.startswith("_") and not k.endswith("_")
-        ]
-
-    def get_params(self, deep=True):
-        """Parameters: ``task`` and the Dense estimator parameters.
-
-        ``deep=False`` (what ``clone`` and ``repr`` use) returns ``task`` and
-        the parameters set on this object; ``deep=True`` adds every other
-        Dense estimator parameter with its default, so that
-        ``pipe.get_params()`` lists all searchable ``dense__...`` names.
-        """
-        params = {"task": self.task}
-        if deep:
-            for name, default in self._dense_defaults().items():
-                params[name] = getattr(self, name, default)
-        for name in self._extra_param_names():
-            params[name] = getattr(self, name)
-        return params
-
-    def set_params(self, **params):
-        """Set ``task`` or any Dense estimator parameter (routed ``model__x`` included)."""
-        valid = set(self._dense_defaults()) | {"task"}
-        for name, value in params.items():
-            prefix = name.split("__", 1)[0]
-            if name not in valid and not ("__" in name and prefix in _routing_prefixes()):
-                raise ValueError(
-                    f"Invalid parameter {name!r} for AutoDense. Valid parameters: "
-                    f"{sorted(valid)} and routed ones such as model__<name>."
-                )
-            setattr(self, name, value)
-        return self
-
-    # ------------------------------------------------------------------- fit
-    def fit(self, X, y, **fit_params):
-        """Choose the estimator from ``task`` (or from ``y``), then fit it.
-
-        ``fit_params`` (e.g. ``patience=5``, ``sample_weight``) go to its fit.
-        """
-        if self.task is not None and self.task not in _TASKS:
-            raise ValueError(
-                f"AutoDense got task={self.task!r}; allowed values are "
-                "'classification', 'regression' and None (decide from y at fit)."
-            )
-        task = self.task or _infer_task(y)
-        classifier, regressor = _dense_classes()
-        cls = classifier if task == "classification" else regressor
-        own = set(cls().get_params(deep=False))
-        params = self.get_params(deep=True)
-        del params["task"]
-        if cls is regressor and params.get("class_weight") is not None:
-            raise ValueError(
-                "AutoDense got class_weight, but the target is continuous (regression). "
-                "Drop class_weight, or pass task='classification' if y holds classes."
-            )
-        params = {
-            k: v
-            for k, v in params.items()
-            if k in own or ("__" in k and k.split("__", 1)[0] in _routing_prefixes())
-        }
-        self.estimator_ = cls(**params).fit(X, y, **fit_params)
-        self.task_ = task
-        for name in ("n_features_in_", "feature_names_in_", "classes_"):
-            if hasattr(self.estimator_, name):
-                setattr(self, name, getattr(self.estimator_, name))
-            elif name in vars(self):
-                delattr(self, name)
-        return self
-
-    def predict(self, X):
-        """Class labels or values, from the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
-
-    @available_if(_dense_available("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities (classification only)."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy (classification) or R^2 (regression) of the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.score(X, y, sample_weight=sample_weight)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if self.task == "classification":
-            tags.estimator_type = "classifier"
-        elif self.task == "regression":
-            tags.estimator_type = "regressor"
-        tags.input_tags.allow_nan = False
-        return tags
-
-
-def _routing_prefixes():
-    from ._params import ROUTING_PREFIXES
-
-    return ROUTING_PREFIXES
-
-
-def make_dense_pipeline(estimator=None, *, task=None, **preprocessor_params):
-    """The one-line way in: ``TabularPreprocessor`` followed by a Dense estimator.
-
-    Parameters
-    ----------
-    estimator : estimator or None, default=None
-        The final step. ``None``: a DenseClassifier or DenseRegressor chosen
-        by ``task``, or, when ``task`` is None too, by the target at fit
-        (:class:`AutoDense`).
-    task : {"classification", "regression"} or None, default=None
-        Pick :class:`~skdense.DenseClassifier` or
-        :class:`~skdense.DenseRegressor` directly (recommended when known:
-        ``is_classifier`` is then right before fit, so ``cross_val_score``
-        stratifies).
-    **preprocessor_params
-        Parameters of :class:`TabularPreprocessor` (``scaler="quantile"``...).
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
-        Steps ``"preprocess"`` and ``"dense"``; search them as
-        ``preprocess__scaler`` and ``dense__hidden_layer_sizes``.
-
-    Examples
-    --------
-    >>> from skdense.preprocessing import make_dense_pipeline
-    >>> pipe = make_dense_pipeline(scaler="robust_clip", task="classification")
-    >>> [name for name, _ in pipe.steps]
-    ['preprocess', 'dense']
-    """
-    if task is not None and task not in _TASKS:
-        raise ValueError(
-            f"make_dense_pipeline got task={task!r}; allowed values are "
-            "'classification', 'regression' and None (decide from y at fit)."
-        )
-    if estimator is not None and task is not None:
-        raise ValueError(
-            "make_dense_pipeline got both estimator and task; pass one of them "
-            "(task only chooses the estimator when estimator is None)."
-        )
-    valid = TabularPreprocessor._get_param_names()
-    unknown = sorted(set(preprocessor_params) - set(valid))
-    if unknown:
-        raise TypeError(
-            f"make_dense_pipeline got unexpected keyword argument(s) {unknown}; extra "
-            f"keywords go to TabularPreprocessor, whose parameters are {valid}. Pass "
-            "Dense estimator settings through estimator=DenseClassifier(...)."
-        )
-    preprocessor = TabularPreprocessor(**preprocessor_params)
-    if estimator is None:
-        if task is None:
-            estimator = AutoDense()
-        else:
-            classifier, regressor = _dense_classes()
-            estimator = classifier() if task == "classification" else regressor()
-    return Pipeline([("preprocess", preprocessor), ("dense", estimator)])

@@ -1,8 +1,9 @@
-"""Tests for skdense.preprocessing: TabularPreprocessor, Flatten, make_dense_pipeline.
+"""Tests for skdense.preprocessing: TabularPreprocessor and Flatten.
 
 The transformer tests at the top do not need TensorFlow (they import only
-skdense.preprocessing and scikit-learn); the tests that train networks are
-at the bottom.
+skdense.preprocessing and scikit-learn); the tests at the bottom train networks
+behind TabularPreprocessor with make_dense_pipeline (whose own tests are in
+tests/test_pipeline.py).
 """
 
 import pickle
@@ -20,7 +21,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdense.preprocessing import Flatten, TabularPreprocessor, make_dense_pipeline, smooth_clip
+from skdense.pipeline import make_dense_pipeline
+from skdense.preprocessing import Flatten, TabularPreprocessor, smooth_clip
 
 # --------------------------------------------------------------------------
 # Data built here (no downloads).
@@ -503,78 +505,6 @@ def test_grid_search_over_scaler_and_layers(split_frame):
     assert np.all(np.isfinite(grid.cv_results_["mean_test_score"]))
     assert grid.best_score_ > 0.65
     assert grid.best_estimator_.named_steps["dense"].hidden_layer_sizes == grid.best_params_["dense__hidden_layer_sizes"]
-
-
-def test_task_picks_the_estimator_and_its_kind():
-    from sklearn.base import is_classifier, is_regressor
-
-    from skdense import DenseClassifier, DenseRegressor
-    from skdense.preprocessing import AutoDense
-
-    clf = make_dense_pipeline(task="classification", scaler="minmax")
-    assert isinstance(clf.named_steps["dense"], DenseClassifier) and is_classifier(clf)
-    assert clf.named_steps["preprocess"].scaler == "minmax"
-    reg = make_dense_pipeline(task="regression")
-    assert isinstance(reg.named_steps["dense"], DenseRegressor) and is_regressor(reg)
-    auto = make_dense_pipeline()
-    assert not is_classifier(auto) and not is_regressor(auto)  # unknown until fit
-    assert is_classifier(AutoDense(task="classification"))
-    mine = DenseRegressor((4,))
-    assert make_dense_pipeline(mine).named_steps["dense"] is mine
-
-
-def test_autodense_params_clone_pickle_and_regression():
-    from skdense import DenseRegressor
-    from skdense.preprocessing import AutoDense
-
-    est = AutoDense(hidden_layer_sizes=(32,), epochs=100, learning_rate=0.01, random_state=0)
-    assert est.get_params(deep=False) == {
-        "task": None,
-        "hidden_layer_sizes": (32,),
-        "epochs": 100,
-        "learning_rate": 0.01,
-        "random_state": 0,
-    }
-    deep = est.get_params(deep=True)
-    assert deep["patience"] == 10 and deep["class_weight"] is None  # every Dense parameter is listed
-    twin = clone(est)
-    assert twin.get_params(deep=False) == est.get_params(deep=False)
-    est.set_params(patience=3, optimizer__beta_2=0.95)
-    assert est.patience == 3 and est.get_params()["optimizer__beta_2"] == 0.95
-    with pytest.raises(ValueError, match="Invalid parameter 'hiden_layer_sizes' for AutoDense"):
-        est.set_params(hiden_layer_sizes=(3,))
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 3))
-    y = X[:, 0] ** 2 + np.sin(2 * X[:, 1]) + 0.05 * rng.normal(size=200)
-    est.fit(X, y)
-    assert est.task_ == "regression" and isinstance(est.estimator_, DenseRegressor)
-    assert est.estimator_.get_params()["optimizer__beta_2"] == 0.95
-    assert not hasattr(est, "predict_proba")
-    assert est.score(X, y) > 0.5
-    again = pickle.loads(pickle.dumps(est))
-    np.testing.assert_allclose(again.predict(X[:5]), est.predict(X[:5]), rtol=1e-5)
-    with pytest.raises(ValueError, match="class_weight, but the target is continuous"):
-        clone(est).set_params(class_weight="balanced").fit(X, y)
-
-
-def test_make_dense_pipeline_argument_errors():
-    with pytest.raises(ValueError, match="task='classify'; allowed values are 'classification', 'regression'"):
-        make_dense_pipeline(task="classify")
-    with pytest.raises(ValueError, match="got both estimator and task"):
-        make_dense_pipeline(LogisticRegression(), task="classification")
-    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['hidden_layer_sizes'\].*estimator=DenseClassifier"):
-        make_dense_pipeline(hidden_layer_sizes=(3,))
-
-
-def test_many_integer_classes_warn_to_consider_regression():
-    from skdense.preprocessing import AutoDense
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 2))
-    y = rng.integers(0, 30, 120)
-    with pytest.warns(UserWarning, match="30 distinct whole-number values; treating it as classification"):
-        AutoDense(hidden_layer_sizes=(4,), epochs=1, early_stopping=False).fit(X, y)
 
 
 @pytest.mark.slow
