@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -34,6 +34,7 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 if TYPE_CHECKING:  # for type checkers and documentation tools; see __getattr__
@@ -112,15 +113,6 @@ def smooth_clip(X):
     return X / np.sqrt(1.0 + (X / 3.0) ** 2)
 
 
-# --------------------------------------------------------------------------
-# Parameter declarations, next to the class that uses them.
-# --------------------------------------------------------------------------
-
-_SCALERS = ("minmax", "standard", "robust", "quantile", "robust_clip", None)
-_NUMERIC_IMPUTERS = ("median", "mean")
-_CATEGORICAL_IMPUTERS = ("most_frequent", "missing")
-
-
 def _make_scaler(name, n_samples):
     if name == "minmax":
         return MinMaxScaler()
@@ -137,7 +129,7 @@ def _make_scaler(name, n_samples):
             RobustScaler(),
             FunctionTransformer(smooth_clip, feature_names_out="one-to-one"),
         )
-    return "passthrough"  # None
+    return "passthrough"  # scaler=None
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -230,9 +222,22 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "scaler": _SCALERS,
-        "numeric_imputer": _NUMERIC_IMPUTERS,
-        "categorical_imputer": _CATEGORICAL_IMPUTERS,
+        "scaler": [
+            StrOptions({"standard", "minmax", "robust", "quantile", "robust_clip"}),
+            None,
+        ],
+        "numeric_imputer": [StrOptions({"median", "mean"})],
+        "add_indicator": ["boolean"],
+        "categorical_imputer": [StrOptions({"most_frequent", "missing"})],
+        "min_frequency": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="neither"),
+            None,
+        ],
+        "max_categories": [Interval(numbers.Integral, 2, None, closed="left"), None],
+        "categorical_features": ["array-like", str, numbers.Integral, None],
+        "numeric_features": ["array-like", str, numbers.Integral, None],
+        "drop_constant": ["boolean"],
     }
 
     def __init__(
@@ -259,36 +264,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.drop_constant = drop_constant
 
     # ---------------------------------------------------------------- checks
-    def _validate_params(self):
-        for name, allowed in self._parameter_constraints.items():
-            value = getattr(self, name)
-            if not any(value is a or (a is not None and value == a) for a in allowed):
-                shown = ", ".join(repr(a) for a in allowed)
-                raise ValueError(
-                    f"TabularPreprocessor got {name}={value!r}; allowed values are {shown}."
-                )
-        mf = self.min_frequency
-        if mf is not None and not (
-            (isinstance(mf, numbers.Integral) and not isinstance(mf, bool) and mf >= 1)
-            or (isinstance(mf, numbers.Real) and 0.0 < mf < 1.0)
-        ):
-            raise ValueError(
-                f"TabularPreprocessor got min_frequency={mf!r}; use None, an int >= 1 "
-                "(a count of rows) or a float in (0, 1) (a fraction of rows)."
-            )
-        mc = self.max_categories
-        if mc is not None and not (
-            isinstance(mc, numbers.Integral) and not isinstance(mc, bool) and mc >= 2
-        ):
-            raise ValueError(
-                f"TabularPreprocessor got max_categories={mc!r}; use None or an int >= 2."
-            )
-        for name in ("add_indicator", "drop_constant"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(
-                    f"TabularPreprocessor got {name}={getattr(self, name)!r}; use True or False."
-                )
-
     @staticmethod
     def _as_frame(X, where):
         """X -> (DataFrame with str column names, feature names or None)."""
@@ -447,6 +422,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
 
     # ------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Decide each column's kind, then fit the imputers, scalers and encoders.
 
@@ -459,7 +435,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         -------
         self : TabularPreprocessor
         """
-        self._validate_params()
         frame, names = self._as_frame(X, "fit")
         if frame.shape[0] == 0:
             raise ValueError("TabularPreprocessor.fit got 0 samples; at least 1 is required.")

@@ -333,11 +333,16 @@ def test_unsupported_dtypes_raise_naming_the_column(column, message):
 @pytest.mark.parametrize(
     "params, message",
     [
-        ({"scaler": "zscore"}, r"scaler='zscore'; allowed values are 'minmax', 'standard', 'robust', 'quantile', 'robust_clip', None"),
-        ({"numeric_imputer": "mode"}, r"numeric_imputer='mode'; allowed values are 'median', 'mean'"),
-        ({"categorical_imputer": "drop"}, r"categorical_imputer='drop'"),
-        ({"min_frequency": 0}, r"min_frequency=0; use None, an int >= 1"),
-        ({"max_categories": 1}, r"max_categories=1; use None or an int >= 2"),
+        # scikit-learn's InvalidParameterError (a ValueError): the parameter, the allowed
+        # values (a set, in no fixed order) and the value given.
+        ({"scaler": "zscore"}, r"'scaler' parameter of TabularPreprocessor must be a str among \{.*'robust_clip'.*\} or None\. Got 'zscore'"),
+        ({"numeric_imputer": "mode"}, r"'numeric_imputer' parameter of TabularPreprocessor must be a str among \{.*'median'.*\}\. Got 'mode'"),
+        ({"categorical_imputer": "drop"}, r"'categorical_imputer' parameter .* Got 'drop'"),
+        ({"min_frequency": 0}, r"'min_frequency' parameter .* an int in the range \[1, inf\), a float in the range \(0\.0, 1\.0\) or None\. Got 0"),
+        ({"max_categories": 1}, r"'max_categories' parameter .* an int in the range \[2, inf\) or None\. Got 1"),
+        ({"add_indicator": "yes"}, r"'add_indicator' parameter .* an instance of 'bool' or an instance of 'numpy.bool'.*Got 'yes'"),
+        ({"drop_constant": 1}, r"'drop_constant' parameter .*Got 1"),
+        ({"categorical_features": 2.5}, r"'categorical_features' parameter .*Got 2.5"),
         ({"categorical_features": ["nope"]}, r"categorical_features names column 'nope', which is not in X"),
         ({"numeric_features": [9]}, r"numeric_features has position 9, but X has 2 columns"),
         ({"categorical_features": ["a"], "numeric_features": ["a"]}, r"both categorical_features and numeric_features: \['a'\]"),
@@ -350,6 +355,25 @@ def test_bad_parameters_raise_at_fit_naming_them(params, message):
     assert pre.get_params()[next(iter(params))] == next(iter(params.values()))
     with pytest.raises(ValueError, match=message):
         pre.fit(df)
+    with pytest.raises(ValueError, match=message):
+        pre.fit_transform(df)
+
+
+def test_every_parameter_is_declared_and_checked_by_scikit_learn():
+    # One declaration (_parameter_constraints) covers every parameter, and
+    # scikit-learn's own validation enforces it at fit (its check feeds each
+    # parameter a value of the wrong type and expects an InvalidParameterError).
+    from sklearn.utils._param_validation import InvalidParameterError
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    assert set(TabularPreprocessor._parameter_constraints) == set(TabularPreprocessor._get_param_names())
+    check_param_validation("TabularPreprocessor", TabularPreprocessor())
+    for good in ({"min_frequency": 5}, {"min_frequency": 0.1}, {"max_categories": 2},
+                 {"scaler": None}, {"categorical_features": "b"}, {"numeric_features": 0},
+                 {"add_indicator": np.bool_(True)}):
+        TabularPreprocessor(**good).fit(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["u", "v", "u"]}))
+    with pytest.raises(InvalidParameterError):
+        TabularPreprocessor(min_frequency=1.0).fit([[1.0], [2.0]])  # a fraction must be < 1
 
 
 def test_wrong_shapes_explain_what_to_do():
