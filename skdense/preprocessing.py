@@ -59,17 +59,17 @@ def __getattr__(name):
 
 
 def _to_float(X):
-    """Numeric or boolean columns (any pandas dtype, pd.NA included) -> float64 array."""
-    if isinstance(X, pd.DataFrame):
-        return np.column_stack(
-            [
-                pd.to_numeric(X.iloc[:, j], errors="raise").to_numpy(
-                    dtype=np.float64, na_value=np.nan
-                )
-                for j in range(X.shape[1])
-            ]
-        ).reshape(len(X), X.shape[1])
-    return np.asarray(X, dtype=np.float64)
+    """Numeric or boolean DataFrame columns (any pandas dtype, pd.NA included) -> float64.
+
+    Inside the fitted ColumnTransformer ``X`` is always a DataFrame: fit and
+    transform turn every input into one first (``_as_frame``).
+    """
+    return np.column_stack(
+        [
+            pd.to_numeric(X.iloc[:, j], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+            for j in range(X.shape[1])
+        ]
+    )
 
 
 def _category_labels(column):
@@ -92,15 +92,8 @@ def _category_labels(column):
 
 
 def _to_labels(X):
-    """Categorical columns -> 2-D object array of str labels (np.nan for missing)."""
-    if isinstance(X, pd.DataFrame):
-        cols = [_category_labels(X.iloc[:, j]) for j in range(X.shape[1])]
-    else:
-        X = np.asarray(X, dtype=object)
-        cols = [_category_labels(X[:, j]) for j in range(X.shape[1])]
-    if not cols:
-        return np.empty((len(X), 0), dtype=object)
-    return np.column_stack(cols)
+    """Categorical DataFrame columns -> 2-D object array of str labels (np.nan for missing)."""
+    return np.column_stack([_category_labels(X.iloc[:, j]) for j in range(X.shape[1])])
 
 
 def smooth_clip(X):
