@@ -10,7 +10,6 @@ so early stopping watches the objective that training minimises), and
 returns one frozen :class:`FitPlan`.  Nothing here imports TensorFlow.
 """
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -51,9 +50,6 @@ class FitPlan:
     @property
     def n_train(self):
         return self.X.shape[0]
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
 
 
 def seed_from(random_state):

@@ -31,7 +31,6 @@ load_tf()
 
 import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
-from sklearn.exceptions import NotFittedError  # noqa: E402
 
 from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
 from . import _training  # noqa: E402
@@ -263,8 +262,6 @@ class _SkdenseWrapper:
             )
 
     def _predict_raw(self, X, **kwargs):
-        if not self.initialized_:
-            raise NotFittedError("Estimator needs to be fit before `predict` can be called")
         routed = {k: v for k, v in self.get_params().items() if k.startswith("predict__")}
         if kwargs or routed or self._predict_callbacks:
             return super()._predict_raw(X, **kwargs)

@@ -116,6 +116,23 @@ def test_mismatched_validation_data_is_a_clear_error(cancer):
         DenseClassifier(epochs=3).fit(X, y, validation_data=(X[:3], np.array([0, 1, 7])))
 
 
+def test_validation_data_forms(cancer, diabetes_scaled):
+    X, y = cancer
+    with pytest.raises(ValueError, match=r"must be a tuple \(X_val, y_val\)"):
+        DenseClassifier(epochs=2).fit(X, y, validation_data=X[:10])
+    with pytest.raises(ValueError, match=r"y_val has shape \(10, 2\), but y has shape \(200,\)"):
+        DenseClassifier(epochs=2).fit(X, y, validation_data=(X[:10], np.zeros((10, 2))))
+    # weighted validation rows, and a column-vector y_val, are accepted
+    w_val = np.linspace(0.5, 2.0, 50)
+    clf = DenseClassifier(epochs=2, random_state=0)
+    clf.fit(X, y, validation_data=(X[:50], y[:50, None], w_val))
+    assert len(clf.history_["val_loss"]) == clf.n_iter_
+    Xd, yd = diabetes_scaled
+    reg = DenseRegressor(epochs=2, random_state=0)
+    reg.fit(Xd, yd, validation_data=(Xd[:20], yd[:20].astype(str)))  # numbers as text
+    assert np.isfinite(reg.history_["val_loss"]).all()
+
+
 # --------------------------------------------------------------------------
 # Fit is all or nothing
 # --------------------------------------------------------------------------

@@ -56,6 +56,24 @@ def test_lr_schedules(scaled_cancer, schedule, cls):
         assert float(clf.model_.optimizer.learning_rate) < 1e-5
 
 
+def test_optimizer_instance_is_used_as_given(scaled_cancer):
+    import keras
+
+    X_train, _, y_train, _ = scaled_cancer
+    clf = DenseClassifier((8,), epochs=1, optimizer=keras.optimizers.SGD(learning_rate=0.05),
+                          random_state=0).fit(X_train, y_train)
+    assert type(clf.model_.optimizer).__name__ == "SGD"
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_routed_predict_arguments_use_keras_predict(scaled_cancer):
+    X_train, X_test, y_train, _ = scaled_cancer
+    fast = DenseClassifier((8,), epochs=1, random_state=0).fit(X_train, y_train)
+    routed = DenseClassifier((8,), epochs=1, random_state=0, predict__batch_size=7)
+    routed.fit(X_train, y_train)
+    np.testing.assert_allclose(routed.predict_proba(X_test), fast.predict_proba(X_test), atol=1e-6)
+
+
 def test_label_smoothing(iris):
     X_train, _, y_train, _ = iris
     clf = DenseClassifier((8,), epochs=2, label_smoothing=0.1, random_state=0).fit(X_train, y_train)

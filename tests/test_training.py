@@ -5,6 +5,7 @@ import threading
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from skdense import _training
 from skdense._backend import load_keras
@@ -142,7 +143,7 @@ def test_full_batch_history_equals_keras(keras, cancer):
     w = np.linspace(0.5, 1.5, len(X)).astype(np.float32)
     a = make_mlp(keras, X.shape[1], (8,), l2=1e-3)
     b = twin(keras, a)
-    common = dict(x=X, y=y, sample_weight=w, validation_data=(X[:50], y[:50]),
+    common = dict(x=X, y=y, sample_weight=w, validation_data=(X[:50], y[:50], w[:50]),
                   epochs=5, batch_size=len(X), shuffle=False)
     ra, rb = train(a, **common), keras_path(model=b, **common)
     assert ra.engine == "engine"
@@ -216,6 +217,60 @@ def test_first_epoch_nan_is_never_the_best(keras, cancer):
         with pytest.raises(_training.TrainingDiverged, match="epoch 1, and no earlier epoch"):
             train(model, X[:80] * 1e20, y[:80], validation_data=(X[300:], y[300:]), epochs=5,
                   batch_size=80, stop=rule(), callbacks=callbacks)
+
+
+@pytest.mark.parametrize("path", ["engine", "keras"])
+def test_weights_overflowing_on_the_last_step_are_not_kept(keras, cancer, path):
+    # The last optimizer step's learning rate is huge: every loss the run
+    # reports is finite, but the weights after it overflow.  The rule treats
+    # that epoch as diverged and keeps the one before.
+    X, _, y, _ = cancer
+    n, batch, epochs = 200, 50, 3
+    rate = keras.optimizers.schedules.PiecewiseConstantDecay([epochs * n // batch - 2],
+                                                             [1e-3, 3e38])
+    # A squared error on targets of 1000 makes gradients far above 1.
+    model = make_mlp(keras, X.shape[1], (8,), optimizer=keras.optimizers.SGD(rate), loss="mse")
+    callbacks = (keras.callbacks.Callback(),) if path == "keras" else ()
+    with pytest.warns(ConvergenceWarning, match="epoch 3; kept the weights of epoch 2"):
+        r = train(model, X[:n], 1000 * y[:n], epochs=epochs, batch_size=batch, seed=0,
+                  callbacks=callbacks)
+    assert r.engine == path and (r.diverged_epoch, r.kept_epoch) == (3, 2)
+    assert np.isfinite(r.history["loss"]).all()
+    assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_a_model_that_cannot_be_rebuilt_from_its_config_trains_on_keras(keras, cancer):
+    # A custom layer whose get_config misses a constructor argument: the engine
+    # cannot clone it, so Keras's model.fit trains it and model.predict predicts.
+    X, _, y, _ = cancer
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, inputs):
+            return inputs * self.factor
+
+    inputs = keras.Input((X.shape[1],))
+    hidden = keras.layers.Dense(8, activation="relu")(Scale(0.5)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    r = train(model, X, y, epochs=2, batch_size=64, seed=0)
+    assert r.engine == "keras" and len(r.history["loss"]) == 2
+    np.testing.assert_allclose(predict(model, X[:5]), model.predict(X[:5], verbose=0), atol=1e-6)
+
+
+def test_clear_cache_empties_both_caches(keras, cancer):
+    X, _, y, _ = cancer
+    model = make_mlp(keras, X.shape[1], (7,))
+    train(model, X, y, epochs=1, batch_size=64)
+    predict(model, X[:2])
+    assert cache.cache_info()["train_keys"] >= 1 and cache.cache_info()["predict_keys"] >= 1
+    cache.clear_cache()
+    info = cache.cache_info()
+    assert info["train_keys"] == info["workers"] == info["predict_keys"] == 0
+    train(make_mlp(keras, X.shape[1], (7,)), X, y, epochs=1, batch_size=64)  # still trains
 
 
 def _val_loss(model, X, y):

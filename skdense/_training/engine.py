@@ -105,6 +105,13 @@ class Worker:
             opt.apply_gradients(zip(grads, tvars))
             return tf.cast(loss, f64)
 
+        float_vars = [v.value for v in tvars if tf.as_dtype(v.dtype).is_floating]
+
+        def weights_finite():
+            # A last step can overflow the weights while its loss (computed
+            # before the update) was finite.
+            return tf.reduce_all(tf.stack([tf.reduce_all(tf.math.is_finite(v)) for v in float_vars]))
+
         def eval_loss(xv, yv, wv):
             # Keras evaluates in batches and averages weighting by batch size;
             # chunks of EVAL_ROWS give the same mean with fewer steps.
@@ -161,7 +168,7 @@ class Worker:
                 )
                 current = tf.where(loop.monitor_val, val_loss, epoch_loss)
                 finite = tf.logical_and(
-                    tf.math.is_finite(epoch_loss),
+                    tf.logical_and(tf.math.is_finite(epoch_loss), weights_finite()),
                     tf.logical_or(tf.logical_not(loop.validate), tf.math.is_finite(val_loss)),
                 )
                 done = state.on_epoch_end(stop, epoch, current, finite)

@@ -41,10 +41,6 @@ def fit_model(model, x, y, plan, *, sample_weight=None, validation=None):
             "fit_model needs a compiled Keras model; call "
             "model.compile(optimizer=..., loss=...) first."
         )
-    if plan.epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer; got {plan.epochs}.")
-    if plan.batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer; got {plan.batch_size}.")
     result = None
     if engine_refusal(model, x, y, plan, sample_weight, validation) is None:
         try:
@@ -64,8 +60,6 @@ def _check_outcome(model, result):
             f"{result.diverged_epoch}, and no earlier epoch had a finite loss, so there "
             f"are no weights to keep. {_ADVICE}"
         )
-    if not all(np.isfinite(np.asarray(w)).all() for w in model.get_weights()):
-        raise TrainingDiverged(f"Training produced non-finite weights. {_ADVICE}")
     if result.diverged_epoch is not None:
         warnings.warn(
             f"Training diverged: the loss was not finite at epoch {result.diverged_epoch}; "

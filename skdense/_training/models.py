@@ -5,8 +5,6 @@ import json
 import threading
 import weakref
 
-import numpy as np
-
 from .._backend import load_keras
 
 
@@ -131,19 +129,15 @@ def compile_key(model):
 def clone_structure(model):
     """A new, uncompiled model with ``model``'s architecture (fresh weights).
 
-    ``from_config`` first: ``keras.models.clone_model`` also recompiles the
+    ``from_config``, not ``keras.models.clone_model``: that also recompiles the
     clone from the serialised compile config, which fails for an unregistered
-    custom loss function and costs time we spend again in ``compile``.
+    custom loss function and costs time we spend again in ``compile``.  A model
+    that cannot be rebuilt from its config trains on Keras's ``model.fit``.
     """
-    keras = load_keras()
     with BUILD_LOCK:
         try:
             return type(model).from_config(model.get_config())
-        except Exception:  # noqa: BLE001 - try Keras's own cloning next
-            pass
-        try:
-            return keras.models.clone_model(model)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - any failure means "cannot clone"
             raise Unsupported(f"cannot clone the model: {exc}") from exc
 
 
@@ -157,7 +151,3 @@ def clone_compiled(model):
         raise Unsupported(f"optimizer from_config failed: {exc}") from exc
     clone.compile(optimizer=new_opt, loss=model.loss, loss_weights=getattr(model, "loss_weights", None))
     return clone
-
-
-def input_dtype(model):
-    return np.dtype(model.inputs[0].dtype)

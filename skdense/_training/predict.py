@@ -52,8 +52,6 @@ def _plan(model):
         return _PLANS[model]
     except KeyError:
         pass
-    except TypeError:  # unhashable model: no plan
-        return None
     plan = None
     if plain_model_class(model) and len(model.inputs) == 1 and len(model.outputs) == 1:
         n_features = model.inputs[0].shape[-1]

@@ -18,7 +18,8 @@ epoch is not the first.  With ``restore_best_weights`` the best epoch's weights
 are restored at the end of training whether or not stopping triggered.
 
 Where skdense departs from Keras, on purpose: a **non-finite** loss (training
-or validation) is never an improvement and ends training at once ("diverged").
+or validation), or non-finite weights after an epoch, is never an improvement
+and ends training at once ("diverged").
 Keras keeps NaN weights as "best" when the first epoch is NaN; here the
 weights kept are always those of a finite epoch, or the fit raises.
 """
@@ -51,10 +52,6 @@ class StopRule:
             min_delta=abs(float(settings.min_delta)),
             restore_best_weights=bool(settings.restore_best_weights),
         )
-
-    @property
-    def watches_validation(self):
-        return self.monitor.startswith("val_")
 
 
 class StopState:
@@ -112,7 +109,7 @@ class StopState:
         """In-graph epoch end: divergence check, then the rule (``args``: :class:`StopArgs`).
 
         ``current`` is the monitored value, ``finite`` whether every loss of the
-        epoch was finite.  Returns a tensor to sequence on.
+        epoch and every weight after it were finite.  Returns a tensor to sequence on.
         """
         tf = self._tf
         noop = lambda: tf.constant(True)  # noqa: E731
@@ -178,14 +175,17 @@ def make_stop_callback(keras, rule):
             self.diverged_epoch = None
             self.stopped = False
 
-        def _save(self, epoch):
-            self.saved = self.model.get_weights()
+        def _save(self, epoch, weights=None):
+            self.saved = weights if weights is not None else self.model.get_weights()
             self.saved_epoch = epoch
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
             losses = [v for k, v in logs.items() if k == "loss" or k == "val_loss"]
-            if not all(math.isfinite(float(v)) for v in losses):
+            weights = self.model.get_weights()
+            if not all(math.isfinite(float(v)) for v in losses) or not all(
+                np.isfinite(w).all() for w in weights if w.dtype.kind == "f"
+            ):
                 self.diverged_epoch = epoch
                 self.model.stop_training = True
                 return
@@ -210,7 +210,7 @@ def make_stop_callback(keras, rule):
                     self.stopped = True
                     self.model.stop_training = True
             if not keeps_best:
-                self._save(epoch)
+                self._save(epoch, weights)
 
         def on_train_end(self, logs=None):
             restore = self.diverged_epoch is not None or (
