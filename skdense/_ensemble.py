@@ -9,7 +9,7 @@ The members are trained together on the same minibatches by minimising the
 mean of their losses (:class:`MemberMeanLoss`); a prediction is the mean of
 the members' outputs (probabilities for classification, :class:`MemberMean`).
 
-Adapters (``build_ensemble_network(adapters=...)``):
+Adapters (``ensemble_layers(adapters=...)``):
 
 ``"mini"`` (TabM-mini)
     One adapter: a per-member scale ``r_i`` of the input, initialised with
@@ -284,22 +284,23 @@ class EnsembleHead(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="skdense")
 class MemberMean(keras.layers.Layer):
-    """``(n, k, units) -> (n, units)``: the ensemble's prediction.
+    """The members' outputs while training, their mean otherwise.
 
-    Put it after a network whose members end in their output activation, so
-    that classification averages probabilities (as TabM does), not logits.
+    ``training=True``: ``(n, k, units)`` unchanged, so that every member is
+    trained on its own loss (:class:`MemberMeanLoss`).  Otherwise (predict,
+    evaluate, the validation loss): ``(n, units)``, the ensemble's prediction,
+    so the network's declared output is the plain network's.  Put it after
+    the members' output activation, so that classification averages
+    probabilities (as TabM does), not logits.
     """
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if training:
+            return inputs
         return ops.mean(inputs, axis=1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[-1])
-
-
-def mean_of_members(model):
-    """A Keras model sharing ``model``'s layers whose output is the members' mean."""
-    return keras.Model(model.input, MemberMean(name="member_mean")(model.output))
 
 
 @keras.saving.register_keras_serializable(package="skdense")
@@ -331,6 +332,9 @@ class MemberMeanLoss(keras.losses.Loss):
         self._per_element = base.call if isinstance(base, keras.losses.Loss) else base
 
     def call(self, y_true, y_pred):
+        if len(y_pred.shape) == 2:
+            # The ensemble's mean prediction (MemberMean at inference): its loss.
+            return self._per_element(y_true, y_pred)
         k = ops.shape(y_pred)[1]
         if len(y_true.shape) == 1 and y_pred.shape[-1] == 1:
             y_true = ops.expand_dims(y_true, -1)  # (n,) against (n, k, 1)
@@ -350,45 +354,40 @@ class MemberMeanLoss(keras.losses.Loss):
         return config
 
 
-def build_ensemble_network(
-    n_features,
+def ensemble_layers(
+    x,
     task_units,
     output_activation,
-    hidden_layer_sizes=(100,),
-    activation="relu",
-    dropout=0.0,
-    k=8,
-    seed=None,
+    hidden_layer_sizes,
+    activation,
+    dropout,
+    k,
+    seed,
     adapters="mini",
-    alpha=0.0,
+    regularizer=None,
 ):
-    """An uncompiled Keras model of ``k`` efficient-ensemble members.
+    """The hidden layers and heads of ``k`` efficient-ensemble members, on ``x``.
 
-    ``features (n, n_features)`` -> member copies ``(n, k, n_features)`` ->
-    hidden layers (shared kernels; adapters as ``adapters`` says; dropout
-    after each) -> one head per member -> ``(n, k, task_units)`` with
-    ``output_activation`` applied per member.  Compile it with
-    :class:`MemberMeanLoss` around the task's loss; predict through
-    :func:`mean_of_members`.
+    ``x (n, d)`` -> member copies ``(n, k, d)`` -> hidden layers (shared
+    kernels; adapters as ``adapters`` says; dropout after each) -> one head per
+    member with ``output_activation`` -> :class:`MemberMean`.  Compile the model
+    with :class:`MemberMeanLoss` around the task's loss.
 
     Initial weights follow skdense's MLP (Glorot-uniform kernels seeded
-    ``seed + layer``, zero biases, dropout seeded ``seed + 1000 + layer``),
-    so ``k=1, adapters="none"`` is the plain network's architecture.
-    ``alpha`` is an L2 penalty on the shared kernels and the heads.
+    ``seed + layer``, zero biases, dropout seeded ``seed + 1000 + layer``);
+    ``regularizer`` applies to the shared kernels and the heads.
     """
     if adapters not in ADAPTERS:
         raise ValueError(f"adapters must be one of {ADAPTERS}; got {adapters!r}.")
     if int(k) < 1:
         raise ValueError(f"k (the number of ensemble members) must be >= 1; got {k!r}.")
     k = int(k)
-    reg = keras.regularizers.L2(alpha) if alpha else None
-    inputs = keras.Input(shape=(int(n_features),), name="features")
     x = EnsembleInput(
         k,
         scaling="random_signs" if adapters == "mini" else None,
         seed=_seed(seed, 3000),
         name="members",
-    )(inputs)
+    )(x)
     full = adapters == "full"
     for i, units in enumerate(hidden_layer_sizes, start=1):
         x = EnsembleDense(
@@ -400,18 +399,18 @@ def build_ensemble_network(
             member_bias=full,
             scale_in_init="random_signs" if i == 1 else "ones",
             kernel_initializer=keras.initializers.GlorotUniform(seed=_seed(seed, i)),
-            kernel_regularizer=reg,
+            kernel_regularizer=regularizer,
             seed=_seed(seed, 3000 + 2 * i),
             name=f"hidden_{i}",
         )(x)
         if dropout:
             x = keras.layers.Dropout(dropout, seed=_seed(seed, 1000 + i), name=f"dropout_{i}")(x)
-    outputs = EnsembleHead(
+    x = EnsembleHead(
         task_units,
         k,
         activation=output_activation,
-        kernel_regularizer=reg,
+        kernel_regularizer=regularizer,
         seed=_seed(seed, 0),
-        name="output",
+        name="heads",
     )(x)
-    return keras.Model(inputs, outputs, name="dense_ensemble")
+    return MemberMean(name="output")(x)

@@ -83,6 +83,8 @@ class _DenseEstimator(BaseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
+        n_ensemble=1,
+        ensemble_adapters="mini",
         random_state=None,
         verbose=0,
         **kwargs,
@@ -112,6 +114,8 @@ class _DenseEstimator(BaseEstimator):
         self.lr_schedule = lr_schedule
         self.feature_scaling = feature_scaling
         self.numeric_embedding = numeric_embedding
+        self.n_ensemble = n_ensemble
+        self.ensemble_adapters = ensemble_adapters
         self.random_state = random_state
         self.verbose = verbose
         self._set_routed(kwargs)
@@ -388,6 +392,19 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     numeric_embedding : {None, "periodic"}, default=None
         Periodic (PLR) embeddings of the continuous input columns (those with
         more than two distinct values); binary/one-hot columns pass through.
+    n_ensemble : int, default=1
+        Number of members of an efficient ensemble trained as one network
+        (TabM, Gorishniy et al. 2025): the hidden kernels are shared, each
+        member has its own adapters and output layer, all are trained at once
+        on the same minibatches (the mean of their losses), and the prediction
+        is the mean of their probabilities (classification) or values
+        (regression). Early stopping watches the loss of that mean. 1 is a
+        single network.
+    ensemble_adapters : {"mini", "full", "none"}, default="mini"
+        How the members differ besides their output layers: ``"mini"`` a
+        per-member scale of the input (TabM-mini); ``"full"`` per-member input
+        and output scales and biases in every hidden layer (TabM); ``"none"``
+        the output layers only. Unused when ``n_ensemble=1``.
     class_weight : dict, "balanced" or None, default=None
         Weights for the classes in the loss.
     label_smoothing : float in [0, 1), default=0.0
@@ -477,6 +494,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
+        n_ensemble=1,
+        ensemble_adapters="mini",
         class_weight=None,
         label_smoothing=0.0,
         random_state=None,
@@ -509,6 +528,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
             lr_schedule=lr_schedule,
             feature_scaling=feature_scaling,
             numeric_embedding=numeric_embedding,
+            n_ensemble=n_ensemble,
+            ensemble_adapters=ensemble_adapters,
             random_state=random_state,
             verbose=verbose,
             **kwargs,
@@ -637,6 +658,19 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     numeric_embedding : {None, "periodic"}, default=None
         Periodic (PLR) embeddings of the continuous input columns (those with
         more than two distinct values); binary/one-hot columns pass through.
+    n_ensemble : int, default=1
+        Number of members of an efficient ensemble trained as one network
+        (TabM, Gorishniy et al. 2025): the hidden kernels are shared, each
+        member has its own adapters and output layer, all are trained at once
+        on the same minibatches (the mean of their losses), and the prediction
+        is the mean of their probabilities (classification) or values
+        (regression). Early stopping watches the loss of that mean. 1 is a
+        single network.
+    ensemble_adapters : {"mini", "full", "none"}, default="mini"
+        How the members differ besides their output layers: ``"mini"`` a
+        per-member scale of the input (TabM-mini); ``"full"`` per-member input
+        and output scales and biases in every hidden layer (TabM); ``"none"``
+        the output layers only. Unused when ``n_ensemble=1``.
     standardize_target : bool, default=True
         Train on the standardised target ``(y - mean) / std`` (per output) and
         undo it at predict, so targets in the hundreds train as well as targets
@@ -729,6 +763,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
+        n_ensemble=1,
+        ensemble_adapters="mini",
         standardize_target=True,
         random_state=None,
         verbose=0,
@@ -760,6 +796,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
             lr_schedule=lr_schedule,
             feature_scaling=feature_scaling,
             numeric_embedding=numeric_embedding,
+            n_ensemble=n_ensemble,
+            ensemble_adapters=ensemble_adapters,
             random_state=random_state,
             verbose=verbose,
             **kwargs,

@@ -74,14 +74,22 @@ def continuous_columns(X):
     return [j for j in range(X.shape[1]) if np.unique(X[: min(len(X), 2000), j]).size > 2]
 
 
-def training_loss(loss, task, label_smoothing):
-    """The loss to compile: ``loss`` (None: the task's default) with label smoothing.
+def training_loss(loss, task, label_smoothing, n_ensemble=1):
+    """The loss to compile: ``loss`` (None: the task's default) with label
+    smoothing, averaged over the members of an ensemble (``n_ensemble > 1``).
 
     Label smoothing applies to the cross-entropies of classification; for any
     other loss a non-zero ``label_smoothing`` is an error (it would be ignored).
     """
-    if loss is None:
-        loss = DEFAULT_LOSS[task]
+    loss = _smoothed(DEFAULT_LOSS[task] if loss is None else loss, task, label_smoothing)
+    if n_ensemble > 1:
+        from ._ensemble import MemberMeanLoss
+
+        loss = MemberMeanLoss(loss)
+    return loss
+
+
+def _smoothed(loss, task, label_smoothing):
     if not label_smoothing:
         return loss
     keras = load_keras()
@@ -99,6 +107,7 @@ def training_loss(loss, task, label_smoothing):
 
 def label_smoothing_of(loss):
     """The label smoothing a compiled loss applies (0.0 for names and functions)."""
+    loss = getattr(loss, "base_loss", loss)  # an ensemble's MemberMeanLoss
     config = loss.get_config() if hasattr(loss, "get_config") else {}
     return float(config.get("label_smoothing", 0.0) or 0.0)
 
@@ -114,8 +123,15 @@ def build_dense_network(
     feature_scaling=False,
     numeric_embedding=None,
     continuous=None,
+    n_ensemble=1,
+    ensemble_adapters="mini",
 ):
     """[FeatureScaling] -> [PeriodicEmbedding] -> [Dense -> Dropout] per hidden layer -> output.
+
+    With ``n_ensemble=k > 1`` the hidden layers and the output are those of
+    ``k`` efficient-ensemble members (TabM, :mod:`skdense._ensemble`): shared
+    kernels, per-member ``ensemble_adapters`` and heads; the network outputs
+    the members' mean except while training.
 
     ``meta`` and ``compile_kwargs`` come from scikeras (``n_features_in_`` and
     the target encoder's ``skdense_task_`` / ``skdense_units_``; the optimizer
@@ -143,6 +159,16 @@ def build_dense_network(
         x = PeriodicEmbedding(
             continuous, seed=None if seed is None else int(seed) + 2000, name="periodic_embedding"
         )(x)
+    if n_ensemble > 1:
+        from ._ensemble import ensemble_layers
+
+        outputs = ensemble_layers(
+            x, units_out, OUTPUT_ACTIVATION[task], hidden_layer_sizes, activation, dropout,
+            n_ensemble, seed, adapters=ensemble_adapters, regularizer=reg,
+        )
+        model = keras.Model(inputs, outputs, name="dense_ensemble")
+        model.compile(**compile_kwargs)
+        return model
     for i, units in enumerate(hidden_layer_sizes, start=1):
         x = keras.layers.Dense(
             units,

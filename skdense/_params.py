@@ -58,6 +58,8 @@ COMMON_CONSTRAINTS = {
     "lr_schedule": [StrOptions({"constant", "cosine", "multicycle"})],
     "feature_scaling": ["boolean"],
     "numeric_embedding": [None, StrOptions({"periodic"})],
+    "n_ensemble": [Interval(Integral, 1, None, closed="left")],
+    "ensemble_adapters": [StrOptions({"mini", "full", "none"})],
     "random_state": ["random_state"],
     "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
 }

@@ -86,8 +86,14 @@ def _make_estimator(kind, settings, plan):
 def _estimator_params(settings, plan):
     """The scikeras estimator's parameters for this fit, by scikeras's names."""
     task = plan.target.task
+    if plan.user_model and settings.n_ensemble > 1:
+        raise ValueError(
+            f"n_ensemble={settings.n_ensemble} builds skdense's own network as an ensemble; "
+            "with model= it has no effect. Leave n_ensemble=1, or drop model= to use "
+            "hidden_layer_sizes and the other architecture parameters."
+        )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
-    loss = training_loss(settings.loss, task, smoothing)
+    loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
     steps = math.ceil(plan.n_train / plan.training.batch_size) * plan.training.epochs
     learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
     params = {
@@ -112,6 +118,8 @@ def _estimator_params(settings, plan):
             model__feature_scaling=settings.feature_scaling,
             model__numeric_embedding=settings.numeric_embedding,
             model__continuous=continuous_columns(plan.X) if settings.numeric_embedding else None,
+            model__n_ensemble=settings.n_ensemble,
+            model__ensemble_adapters=settings.ensemble_adapters,
         )
     params.update(settings.routed)
     return params

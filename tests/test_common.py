@@ -14,6 +14,11 @@ CHECKED = [
         hidden_layer_sizes=(16,), epochs=40, learning_rate=0.01, early_stopping=False,
         random_state=0,
     ),
+    # The efficient ensemble (n_ensemble members in one network), early stopping on.
+    DenseClassifier(hidden_layer_sizes=(16,), n_ensemble=4, epochs=40, learning_rate=0.01,
+                    random_state=0),
+    DenseRegressor(hidden_layer_sizes=(16,), n_ensemble=4, epochs=40, learning_rate=0.01,
+                   random_state=0),
 ]
 
 _SGD_REASON = (
