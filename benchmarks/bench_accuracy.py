@@ -346,6 +346,10 @@ def candidates(task):
     # Round 7: learning-rate schedules at the round-6 configuration.
     out["r7_cosine"] = v1(hidden_layer_sizes=(100,), lr_schedule="cosine")
     out["r7_multicycle"] = v1(hidden_layer_sizes=(100,), lr_schedule="multicycle")
+    # Round 8 (issue 11): efficient ensembles (TabM) at the current defaults.
+    out["r8_ens8"] = pipe("robust_clip", n_ensemble=8)
+    out["r8_ens8_full"] = pipe("robust_clip", n_ensemble=8, ensemble_adapters="full")
+    out["r8_ens16"] = pipe("robust_clip", n_ensemble=16)
     # Not a candidate: the remedy the docs suggest for skewed counts (hpc).
     out["quantile"] = v1("quantile", hidden_layer_sizes=(100,))
     return out
