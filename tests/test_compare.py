@@ -18,13 +18,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skdense.compare import (
     DATASETS,
     MODEL_NAMES,
+    CompareInterrupted,
     CompareResult,
+    JournalMismatch,
     compare,
     corrected_resampled_ttest,
     default_grids,
     default_models,
     infer_task,
     load_dataset,
+    read_journal,
 )
 from skdense.compare._models import family, job_seed
 
@@ -366,3 +369,119 @@ def test_random_search_samples_at_most_n_iter_candidates():
     # n_iter capped at the 2 candidates: no "total space of parameters 2 is smaller
     # than n_iter=10" UserWarning recorded
     assert not full.results["warnings"].str.contains("smaller than n_iter").any()
+
+
+# ------------------------------------------ journal, interruption, resume
+TIMING = ["fit_seconds", "refit_seconds", "predict_seconds"]
+
+
+def _stop_after(n):
+    """A progress callback that presses Ctrl-C when the n-th job has finished."""
+    seen = []
+
+    def progress(row):
+        seen.append(row)
+        if len(seen) == n:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(tmp_path):
+    kw = dict(datasets=["iris", "diabetes"], models=["linear", "random_forest"], cv=3,
+              quick=True, random_state=5)
+    full = compare(**kw, progress=False).results
+    journal = tmp_path / "journal.jsonl"
+    with pytest.raises(CompareInterrupted) as info:
+        compare(**kw, journal=journal, progress=_stop_after(5))
+    partial = info.value.result
+    assert isinstance(info.value, KeyboardInterrupt)  # uncaught, it stops like Ctrl-C
+    assert info.value.journal == str(journal)
+    assert partial.info["partial"] == {"jobs_finished": 5, "jobs_total": 12}
+    assert len(read_journal(journal).jobs) == 5
+    ran = []
+    resumed = compare(**kw, journal=journal, progress=ran.append)
+    assert len(ran) == 7  # only the jobs missing from the journal ran
+    assert "partial" not in resumed.info
+    pd.testing.assert_frame_equal(resumed.results.drop(columns=TIMING), full.drop(columns=TIMING),
+                                  check_exact=True)
+    # the partial rows are the uninterrupted run's rows, timings included, as recorded
+    merged = partial.results.merge(resumed.results, on=["dataset", "model", "fold"])
+    assert len(merged) == 5 and (merged["fit_seconds_x"] == merged["fit_seconds_y"]).all()
+    # a third call runs nothing and returns the same table again
+    again = compare(**kw, journal=journal, progress=ran.append)
+    assert len(ran) == 7
+    pd.testing.assert_frame_equal(again.results, resumed.results, check_exact=True)
+
+
+def test_a_resumed_job_gives_the_numbers_of_an_uninterrupted_run(tmp_path, iris_dense_result):
+    # Resume runs the missing jobs in another process, after other jobs (or none)
+    # than the first run did; a job's numbers must depend on (seed, dataset, model,
+    # fold) alone, the Keras model's included.
+    from skdense.compare._journal import Journal
+
+    full = iris_dense_result.results
+    kw = dict(datasets=["iris"], models=["linear", "dense"], cv=3, quick=True)
+    journal = tmp_path / "j.jsonl"
+    with pytest.raises(CompareInterrupted):  # only to let compare write the header
+        compare(**kw, journal=journal, progress=_stop_after(1))
+    settings = read_journal(journal).header["settings"]
+    config = settings["configs"]["iris"]
+    with Journal.open(journal, settings) as book:  # every other job, as the full run recorded it
+        for row in full.to_dict("records"):
+            if (row["model"], row["fold"]) not in (("dense", 1), ("linear", 0)):
+                book.append((row["dataset"], row["model"], row["fold"], row["seed"],
+                             config[row["model"]]), row)
+    ran = []
+    resumed = compare(**kw, journal=journal, progress=ran.append)
+    assert [(r["model"], r["fold"]) for r in ran] == [("dense", 1)]
+    pd.testing.assert_frame_equal(resumed.results.drop(columns=TIMING), full.drop(columns=TIMING),
+                                  check_exact=True)
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    kw = dict(datasets=["iris"], models=["linear"], cv=2, quick=True, progress=False)
+    journal = tmp_path / "j.jsonl"
+    compare(**kw, journal=journal)
+    with pytest.raises(JournalMismatch, match=r"random_state differs \(journal: 0; this run: 1\)"):
+        compare(**kw, journal=journal, random_state=1)
+    with pytest.raises(JournalMismatch, match=r"cv differs \(journal: 2; this run: 3\)"):
+        compare(**{**kw, "cv": 3}, journal=journal)
+    X, y, _ = load_dataset("iris")
+    with pytest.raises(JournalMismatch, match="data differs for iris"):
+        compare(X.assign(**{"sepal length (cm)": X.iloc[:, 0] + 1}), y, data_name="iris",
+                models=["linear"], cv=2, quick=True, progress=False, journal=journal)
+
+
+def test_skipped_jobs_are_not_journaled_so_a_rerun_runs_them(tmp_path):
+    X, y, _ = load_dataset("iris")
+    kw = dict(models={"a": _Spy(sleep=0.3), "b": _Spy()}, cv=3, progress=False)
+    journal = tmp_path / "j.jsonl"
+    r = compare(X, y, **kw, time_budget=0.1, journal=journal)
+    assert (r.results["status"] == "skipped").sum() == 5
+    assert len(read_journal(journal).jobs) == 1
+    r = compare(X, y, **kw, journal=journal)
+    assert (r.results["status"] == "ok").all()
+
+
+def test_non_positive_time_budget_is_refused():
+    for bad in (0, -1, float("nan"), "10"):
+        with pytest.raises(ValueError, match="time_budget must be a positive number of seconds"):
+            compare(datasets=["iris"], models=["linear"], time_budget=bad, progress=False)
+
+
+def test_infinite_feature_values_are_refused_naming_the_column():
+    X, y, _ = load_dataset("iris")
+    X = X.copy()
+    X.iloc[[3, 10], 2] = np.inf
+    X.iloc[7, 0] = -np.inf
+    with pytest.raises(ValueError, match=r"Infinite values \(inf\) in column\(s\) 'sepal length "
+                                         r"\(cm\)' \(1 value\(s\), row\(s\) 7\); 'petal length "
+                                         r"\(cm\)' \(2 value\(s\), row\(s\) 3, 10\)"):
+        compare(X, y, models=["linear"], progress=False)
+    with pytest.raises(ValueError, match=r"column\(s\) 1 \(5 value\(s\), row\(s\) 1, 3, 5, 7, 9\)"):
+        compare(np.array([[0.0, 1.0], [1.0, np.inf]] * 5), np.arange(10.0), models=["linear"],
+                cv=2, progress=False)
+    with pytest.raises(ValueError, match=r"The target has 1 infinite value\(s\)"):
+        compare(X.iloc[:, :1].abs().clip(upper=9), pd.Series(np.r_[np.inf, np.arange(149.0)]),
+                models=["linear"], progress=False)

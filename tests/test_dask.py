@@ -76,3 +76,24 @@ def test_killed_worker_is_rescheduled_with_the_same_results(local, client):
     pd.testing.assert_frame_equal(r.results[COLS], local[COLS])
     # the nanny restarted the killed worker; the cluster is whole again
     client.wait_for_workers(2, timeout=60)
+
+
+def test_journal_is_written_by_the_client_as_results_arrive(local, client, tmp_path):
+    from skdense.compare import read_journal
+
+    kw = {**KW, "models": ["linear", "random_forest"]}  # no Keras: a few seconds
+    expected = local[local["model"].isin(kw["models"])].reset_index(drop=True)[COLS]
+    journal = tmp_path / "journal.jsonl"
+    seen = []
+
+    def check(row):
+        # when a row reaches the client, it is already on disk in the client's journal
+        seen.append(len(read_journal(journal).jobs))
+
+    r = compare(**kw, scheduler=client, progress=check, journal=journal)
+    assert seen == list(range(1, len(expected) + 1))
+    pd.testing.assert_frame_equal(r.results[COLS], expected)
+    # and a local rerun with that journal reads everything back: nothing runs again
+    again = compare(**kw, progress=seen.append, journal=journal)
+    assert len(seen) == len(expected)
+    pd.testing.assert_frame_equal(again.results[COLS], expected)

@@ -4,6 +4,12 @@ Nested cross-validation of a model zoo (linear, random forest, gradient boosting
 sklearn's MLP, skdense's Dense*) on built-in datasets or your table, locally or on
 a Dask cluster. See ``docs/compare.md`` and ``skdense compare --help``.
 
+A run never loses finished work: with ``journal=`` every finished job is
+recorded on disk as it finishes and a rerun continues from it
+(``read_journal``, ``JournalMismatch``), an interruption raises
+``CompareInterrupted`` with the partial result, and ``OutputFolder`` checks an
+output folder before any work and writes files atomically.
+
 ``infer_task`` is skdense's one task rule (``AutoDense`` uses it too); the command
 line (``skdense.cli``) uses only the names exported here.
 
@@ -11,11 +17,13 @@ Importing this package does not import TensorFlow.
 """
 
 from .._task import TASKS, TaskDecision, infer_task
-from ._datasets import DATASETS, check_target, load_csv, load_dataset
+from ._datasets import DATASETS, check_finite, check_target, load_csv, load_dataset, sniff_separator
+from ._journal import JournalMismatch, read_journal
 from ._metrics import HIGHER_IS_BETTER, METRICS
 from ._models import MODEL_NAMES, default_grids, default_models
+from ._output import OutputFolder
 from ._result import CompareResult
-from ._runner import compare
+from ._runner import CompareInterrupted, compare
 from ._stats import corrected_resampled_ttest
 
 __all__ = [
@@ -24,8 +32,12 @@ __all__ = [
     "METRICS",
     "MODEL_NAMES",
     "TASKS",
+    "CompareInterrupted",
     "CompareResult",
+    "JournalMismatch",
+    "OutputFolder",
     "TaskDecision",
+    "check_finite",
     "check_target",
     "compare",
     "corrected_resampled_ttest",
@@ -34,4 +46,6 @@ __all__ = [
     "infer_task",
     "load_csv",
     "load_dataset",
+    "read_journal",
+    "sniff_separator",
 ]

@@ -117,14 +117,95 @@ def check_target(y, task):
                 )
         if frame.isna().any().any():
             raise ValueError("The target has missing values; drop those rows first.")
+        n_inf = int(np.isinf(frame.to_numpy(dtype=float)).sum())
+        if n_inf:
+            raise ValueError(
+                f"The target has {n_inf} infinite value(s) (inf); drop those rows first."
+            )
         if (frame.nunique() < 2).all():
             raise ValueError(
                 "The target has a single value; there is nothing to regress on."
             )
 
 
-def load_csv(path, target):
+def check_finite(X, *, lines=False):
+    """Raise ValueError naming the columns of ``X`` that hold infinite values (inf, -inf).
+
+    Missing values are fine (they are imputed); infinities are not, and every model
+    would fail on them with a message that names no column. With ``lines``, rows
+    are reported as lines of a CSV file with a header (row 0 is line 2).
+    """
+    frame = X if hasattr(X, "columns") else pd.DataFrame(np.asarray(X).reshape(len(X), -1))
+    bad = []
+    for col in frame.columns:
+        column = frame[col]
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        where = np.flatnonzero(np.isinf(column.to_numpy(dtype=float, na_value=np.nan)))
+        if len(where):
+            bad.append((col, where))
+    if not bad:
+        return
+    what = "line(s)" if lines else "row(s)"
+    offset = 2 if lines else 0  # +2: the header line, 1-based lines
+    parts = [
+        f"{col!r} ({len(where)} value(s), {what} {', '.join(str(i + offset) for i in where[:5])}"
+        f"{', ...' if len(where) > 5 else ''})"
+        for col, where in bad[:5]
+    ]
+    more = f" and {len(bad) - 5} more column(s)" if len(bad) > 5 else ""
+    raise ValueError(
+        f"Infinite values (inf) in column(s) {'; '.join(parts)}{more}. Replace them with "
+        "finite numbers or blank them (blank = missing, imputed)."
+    )
+
+
+_SEPARATORS = (",", ";", "\t", "|")
+
+
+def sniff_separator(path, sample_lines=50):
+    """Guess the column separator of a CSV file: ``,``, ``;``, tab or ``|``.
+
+    The guess is the candidate that splits the header and the first
+    ``sample_lines`` lines into the same number of fields, more than one, taking
+    the most fields (``,`` on a tie, and when no candidate is consistent).
+    Quoted fields are respected.
+    """
+    import csv
+    import itertools
+
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+            sample = list(itertools.islice(fh, sample_lines))
+    except OSError:
+        return ","
+    best, best_fields = ",", 1
+    for sep in _SEPARATORS:
+        counts = {len(row) for row in csv.reader(sample, delimiter=sep) if row}
+        if len(counts) == 1 and (n := counts.pop()) > best_fields:
+            best, best_fields = sep, n
+    return best
+
+
+def _separator_hint(columns, sep):
+    """A sentence suggesting --sep when the header looks split by another separator."""
+    if len(columns) != 1:
+        return ""
+    header = str(columns[0])
+    for other in _SEPARATORS:
+        if other != sep and other in header:
+            shown = "\\t" if other == "\t" else other
+            return (f" The header holds {shown!r}: if that separates the columns, pass "
+                    f"--sep '{shown}' (sep={shown!r}).")
+    return ""
+
+
+def load_csv(path, target, *, sep=None, decimal="."):
     """Read a user's CSV file into ``(X, y)``, with errors a user can act on.
+
+    ``sep`` is the column separator; None guesses it (:func:`sniff_separator`:
+    comma, semicolon, tab or ``|``). ``decimal`` is the decimal mark of numbers
+    (``","`` for ``3,14``).
 
     Columns of text become categorical features (imputed and one-hot encoded by the
     preprocessing). A column that is *mostly* numbers but holds a few other entries
@@ -132,14 +213,19 @@ def load_csv(path, target):
     encoding numbers would discard their order, and the junk is usually a typo or a
     missing-value marker. The message names the column and the offending values;
     fix them, or declare the marker with ``na_values``-style cleaning first.
-    Empty cells (and pandas' standard markers such as ``NA``) are missing values.
+    A text column whose every entry is a number with a decimal comma (``"3,14"``)
+    is an error too, unless ``decimal=","``. Infinite values (``inf``) are an
+    error that names their columns and lines. Empty cells (and pandas' standard
+    markers such as ``NA``) are missing values.
     """
     import os
 
     if not os.path.isfile(path):
         raise ValueError(f"CSV file not found: {path}")
+    if sep is None:
+        sep = sniff_separator(path)
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, sep=sep, decimal=decimal)
     except pd.errors.EmptyDataError:
         raise ValueError(f"CSV file {path} is empty.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -147,6 +233,7 @@ def load_csv(path, target):
     if target not in frame.columns:
         raise ValueError(
             f"Target column {target!r} is not in {path}. Columns: {', '.join(map(str, frame.columns))}."
+            + _separator_hint(frame.columns, sep)
         )
     if frame.shape[1] < 2:
         raise ValueError(f"{path} has no feature columns besides the target {target!r}.")
@@ -162,6 +249,14 @@ def load_csv(path, target):
         if present.empty:
             continue
         numeric = pd.to_numeric(present, errors="coerce")
+        if decimal == "." and numeric.isna().all():
+            commas = pd.to_numeric(present.astype(str).str.replace(",", ".", regex=False),
+                                   errors="coerce")
+            if commas.notna().all():
+                raise ValueError(
+                    f"Column {col!r} holds numbers with a decimal comma ({present.iloc[0]!r}); "
+                    "pass --decimal ',' (decimal=',') to read them as numbers."
+                )
         bad = present[numeric.isna()]
         if len(bad) and numeric.notna().mean() >= 0.5:
             shown = ", ".join(repr(v) for v in pd.unique(bad)[:5])
@@ -171,4 +266,12 @@ def load_csv(path, target):
                 f"line(s) {rows}. Fix or blank those cells (blank = missing, imputed)."
             )
     X = X.dropna(axis=1, how="all")
+    check_finite(X, lines=True)
+    if pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+        where = np.flatnonzero(np.isinf(y.to_numpy(dtype=float, na_value=np.nan)))
+        if len(where):
+            raise ValueError(
+                f"The target column {target!r} has {len(where)} infinite value(s) (inf) on "
+                f"line(s) {', '.join(str(i + 2) for i in where[:5])}; drop those rows."
+            )
     return X, y

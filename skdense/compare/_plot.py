@@ -11,7 +11,8 @@ def plot_result(result, path=None):
     One row per dataset: left, the primary metric (accuracy or R^2) of each model as
     mean +- standard deviation over the outer folds (DL models red, ML blue, best
     marked with a star); right, the mean fit time (inner search + refit) on a log
-    axis. Returns the path, or the Figure when ``path`` is None.
+    axis. Returns the path, or the Figure when ``path`` is None. The file is
+    written atomically (a temporary file renamed over ``path``).
     """
     # A bare Figure renders with Agg and never touches pyplot's global state or
     # the user's interactive backend.
@@ -68,5 +69,14 @@ def plot_result(result, path=None):
     fig.suptitle("skdense compare: nested cross-validation (red: DL, blue: ML; ★ best)", fontsize=11)
     if path is None:
         return fig
-    fig.savefig(path, dpi=110)
+    if hasattr(path, "write"):
+        fig.savefig(path, dpi=110, format="png")
+        return path
+    import os
+
+    from ._output import atomic_open
+
+    fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
+    with atomic_open(path, "wb") as fh:  # a reader never sees half a PNG; links not followed
+        fig.savefig(fh, dpi=110, format=fmt)
     return path

@@ -24,7 +24,9 @@ class CompareResult:
         ``skipped`` (time budget) or ``error`` (with ``on_error="record"``).
     info : dict
         The settings of the run (cv, seeds, grids, backend, wall time, how each
-        dataset's task was decided).
+        dataset's task was decided). A result of an interrupted run has
+        ``info["partial"] = {"jobs_finished": ..., "jobs_total": ...}`` and only
+        the rows of the jobs that finished.
     """
 
     def __init__(self, results, info):
@@ -32,13 +34,29 @@ class CompareResult:
         self.info = info
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def partial(self):
+        """Whether this is the result of an interrupted run (some jobs have no row)."""
+        return bool(self.info.get("partial"))
+
     def _valid(self):
-        """Rows usable for statistics: ok, in folds that no model of the dataset skipped."""
+        """Rows usable for statistics: ok, in folds that every model of the dataset completed.
+
+        A fold counts when every model has a row for it that was not skipped (time
+        budget). Of a partial result, the models are those the run had (its
+        grids), so a fold some model had not reached yet does not count either.
+        """
         r = self.results
-        skipped = r.loc[r["status"] == "skipped", ["dataset", "fold"]].drop_duplicates()
-        key = pd.MultiIndex.from_frame(r[["dataset", "fold"]])
-        bad = pd.MultiIndex.from_frame(skipped) if len(skipped) else key[:0]
-        return r[(r["status"] == "ok") & ~key.isin(bad)]
+        if r.empty:
+            return r
+        keep = pd.Series(False, index=r.index)
+        grids = self.info.get("grids", {}) if self.partial else {}
+        for dataset, g in r.groupby("dataset", sort=False):
+            models = set(grids.get(dataset, ())) | set(g["model"])
+            ran = g[g["status"] != "skipped"].groupby("fold")["model"].agg(set)
+            complete = [fold for fold, done in ran.items() if models <= done]
+            keep |= (r["dataset"] == dataset) & r["fold"].isin(complete)
+        return r[keep & (r["status"] == "ok")]
 
     def primary_metric(self, dataset):
         """The metric that selects hyper-parameters and ranks models (accuracy or r2)."""
@@ -149,12 +167,26 @@ class CompareResult:
 
     # ------------------------------------------------------------------ output
     def to_csv(self, path):
-        """Write the per-fold ``results`` table as CSV; return the path."""
-        self.results.to_csv(path, index=False)
+        """Write the per-fold ``results`` table as CSV; return the path.
+
+        A file is written atomically (a temporary file renamed over ``path``): a
+        reader never sees half of it, and a symbolic link at ``path`` is replaced,
+        not followed. ``path`` may also be an open text file.
+        """
+        if hasattr(path, "write"):
+            self.results.to_csv(path, index=False)
+            return path
+        from ._output import atomic_open
+
+        with atomic_open(path, "w") as fh:
+            self.results.to_csv(fh, index=False)
         return path
 
     def to_json(self, path=None):
-        """Results, summary, significance and run settings as JSON (a string, or a file)."""
+        """Results, summary, significance and run settings as JSON (a string, or a file).
+
+        A file is written atomically, like :meth:`to_csv`.
+        """
 
         def records(df):
             return json.loads(df.to_json(orient="records", double_precision=15))
@@ -168,7 +200,9 @@ class CompareResult:
         text = json.dumps(doc, indent=2, default=repr)
         if path is None:
             return text
-        with open(path, "w", encoding="utf-8") as fh:
+        from ._output import atomic_open
+
+        with atomic_open(path, "w") as fh:
             fh.write(text)
         return path
 

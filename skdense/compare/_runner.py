@@ -6,6 +6,12 @@ the best candidate on all of them, and scoring on the outer test rows. Jobs shar
 nothing, so joblib runs them in order, on local processes (``n_jobs``) or on a
 Dask cluster (``scheduler``) with the same code and, because every job seeds
 itself from (random_state, dataset, model, fold), the same numbers.
+
+With a journal (``_journal``) every finished job is appended to it as it
+arrives (on the client, whatever the backend), and jobs already in it are read
+back instead of run: an interrupted run continues where it stopped and ends
+with the result an uninterrupted one gives. An interruption (KeyboardInterrupt)
+ends the run with :class:`CompareInterrupted`, which carries the partial result.
 """
 
 import contextlib
@@ -19,9 +25,31 @@ import numpy as np
 import pandas as pd
 
 from .._task import infer_task
-from . import _datasets, _models
+from . import _datasets, _identity, _models
+from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
+
+
+class CompareInterrupted(KeyboardInterrupt):
+    """A comparison stopped by an interruption (Ctrl-C, or what the caller maps to it).
+
+    It is a ``KeyboardInterrupt``, so code that does not expect it stops as on
+    Ctrl-C; code that does can keep what finished.
+
+    Attributes
+    ----------
+    result : CompareResult
+        The jobs that had finished (those read back from the journal included);
+        ``result.info["partial"]`` says how many of how many.
+    journal : str or None
+        The journal, from which the same call continues the run.
+    """
+
+    def __init__(self, result, journal=None):
+        self.result, self.journal = result, journal
+        p = result.info["partial"]
+        super().__init__(f"interrupted after {p['jobs_finished']} of {p['jobs_total']} jobs")
 
 
 @dataclass
@@ -33,6 +61,12 @@ class _Job:
     train: np.ndarray
     test: np.ndarray
     seed: int
+    config: str  # digest of the model's estimator and grid (_identity.config_digest)
+
+    @property
+    def key(self):
+        """The job's identity: what the journal records and resume matches."""
+        return (self.dataset, self.model, self.fold, self.seed, self.config)
 
 
 @dataclass
@@ -201,6 +235,7 @@ def _resolve_datasets(X, y, datasets, task, data_name="data"):
             raise ValueError("Pass both X and y (or neither, to use the built-in datasets).")
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        _datasets.check_finite(X)
         if task is None:
             decision = infer_task(y)
             task_, note = decision.task, f"inferred task={decision.task!r} ({decision.reason})"
@@ -355,6 +390,7 @@ def compare(
     n_iter=10,
     on_error="raise",
     data_name="data",
+    journal=None,
 ):
     """Compare classical ML and dense neural networks by nested cross-validation.
 
@@ -395,7 +431,7 @@ def compare(
         Seeds the outer folds and, per (dataset, model, fold), every estimator and
         inner splitter.
     time_budget : float, optional
-        Seconds. Jobs run fold by fold (fold 0 of every dataset and model, then fold
+        Seconds, more than 0. Jobs run fold by fold (fold 0 of every dataset and model, then fold
         1, ...); a job that would *start* after the budget is spent is skipped and
         marked ``status="skipped"`` in the results. Running jobs finish, so a run
         may overshoot by about one job. Statistics use only the folds every model
@@ -410,10 +446,24 @@ def compare(
         Whether a failing fit stops the run or is recorded as ``status="error"``.
         Warnings raised during a job (e.g. ConvergenceWarning) are not shown; they
         are recorded in the ``warnings`` column of the results.
+    journal : str or path-like, optional
+        A journal file (JSON lines, see ``docs/compare.md``). Every finished job
+        (skipped ones excepted) is appended to it the moment it finishes, synced
+        to disk; jobs already in it are not run again but read back, so calling
+        ``compare`` again with the same arguments after an interruption finishes
+        the run and returns what an uninterrupted run returns. A journal written
+        with other settings (data, models, folds, seed, library versions) raises
+        ``JournalMismatch``, naming the setting.
 
     Returns
     -------
     CompareResult
+
+    Raises
+    ------
+    CompareInterrupted
+        On KeyboardInterrupt during the jobs, with the partial result (a
+        ``KeyboardInterrupt`` itself).
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -423,47 +473,58 @@ def compare(
         raise ValueError(f"on_error must be 'raise' or 'record', got {on_error!r}.")
     if not isinstance(cv, (int, np.integer)) or cv < 2:
         raise ValueError(f"cv must be an int >= 2, got {cv!r}.")
+    if time_budget is not None and not (isinstance(time_budget, (int, float, np.number))
+                                        and time_budget > 0):
+        raise ValueError(
+            f"time_budget must be a positive number of seconds (or None for no limit), "
+            f"got {time_budget!r}."
+        )
     if inner_cv is None:
         inner_cv = 2 if quick else 3
     data = _resolve_datasets(X, y, datasets, task, data_name)
-    jobs_by_fold = []
+    jobs = []  # in result order: dataset, model, fold
     per_dataset = {}
+    configs, readable = {}, {}
     for d in data:
         _check_sizes(d, cv)
         estimators, grids = _resolve_models(d, models, param_grids, quick, cv, inner_cv)
         splits = _outer_splits(d, cv, n_repeats, random_state)
         per_dataset[d.name] = (d, estimators, grids)
-        for i, (train, test) in enumerate(splits):
-            for name in estimators:
+        configs[d.name] = {}
+        for name in estimators:
+            config = _identity.config_digest(estimators[name], grids[name])
+            configs[d.name][name] = config
+            readable[config] = _identity.canonical({"estimator": estimators[name], "grid": grids[name]})
+            for i, (train, test) in enumerate(splits):
                 seed = _models.job_seed(random_state, d.name, name, i)
-                jobs_by_fold.append((i, _Job(d.name, name, i, i // cv, train, test, seed)))
+                jobs.append(_Job(d.name, name, i, i // cv, train, test, seed, config))
+    settings = {
+        "datasets": [d.name for d in data],
+        "tasks": {d.name: d.task for d in data},
+        "models": {d.name: list(per_dataset[d.name][1]) for d in data},
+        "quick": bool(quick),
+        "cv": int(cv),
+        "n_repeats": int(n_repeats),
+        "search": search,
+        "inner_cv": int(inner_cv),
+        "n_iter": int(n_iter) if search == "random" else None,
+        "random_state": int(random_state),
+        "data": {d.name: _identity.data_digest(d.X, d.y) for d in data},
+        "configs": configs,
+        "versions": _identity.library_versions(),
+    }
+    book = None if journal is None else Journal.open(journal, settings, configs=readable)
+    done = {} if book is None else {j.key: book.done[j.key] for j in jobs if j.key in book.done}
     # Fold-major order: a time budget then cuts whole folds, not whole models.
-    jobs = [job for _, job in sorted(jobs_by_fold, key=lambda p: p[0])]
+    todo = sorted((j for j in jobs if j.key not in done), key=lambda j: j.fold)
 
-    client, own_client = None, False
-    if scheduler is not None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ImportError(
-                "scheduler= needs Dask's distributed package: pip install 'skdense[dask]'."
-            ) from None
-        if isinstance(scheduler, Client):
-            client = scheduler
-        else:
-            try:
-                client, own_client = Client(scheduler, timeout="20s"), True
-            except (OSError, TimeoutError) as exc:
-                raise ConnectionError(
-                    f"Cannot reach the Dask scheduler at {scheduler!r}: {exc}. Is it running "
-                    "(dask scheduler) and is the address right (tcp://host:8786)?"
-                ) from None
-    parallel = client is not None or (n_jobs not in (None, 1))
+    backend = "dask" if scheduler is not None else (
+        "sequential" if n_jobs in (None, 1) else "loky")
     threads = 1
-    deadline = None if time_budget is None else time.time() + float(time_budget)
+    deadline = None
 
     def tasks():
-        for job in jobs:
+        for job in todo:
             d, estimators, grids = per_dataset[job.dataset]
             yield delayed(_run_job)(
                 job, d.task, estimators[job.model], grids[job.model], d.X, d.y,
@@ -471,33 +532,73 @@ def compare(
                 threads=threads, on_error=on_error,
             )
 
-    rows = []
+    rows = dict(done)
+    client, own_client = None, False
     t_start = time.perf_counter()
+
+    def result(partial):
+        # Rows in job order, whatever order they finished in (or came from the
+        # journal): the same table, column order included, for every backend.
+        ordered = [rows[j.key] for j in jobs if j.key in rows]
+        info = _info(data, per_dataset, cv, n_repeats, inner_cv, search, random_state, quick,
+                     time.perf_counter() - t_start, backend)
+        if partial:
+            info["partial"] = {"jobs_finished": len(ordered), "jobs_total": len(jobs)}
+        return CompareResult(pd.DataFrame(ordered), info)
+
     try:
+        if scheduler is not None and todo:
+            client, own_client = _connect(scheduler)
+            t_start = time.perf_counter()
+        if time_budget is not None:
+            deadline = time.time() + float(time_budget)
         if client is not None:
             config = parallel_config(backend="dask", client=client, n_jobs=-1)
         else:
             config = parallel_config(n_jobs=n_jobs)
-        with config, _Progress(progress, len(jobs)) as bar:
-            for row in Parallel(return_as="generator_unordered")(tasks()):
-                rows.append(row)
+        with config, _Progress(progress, len(todo)) as bar, contextlib.closing(
+            Parallel(return_as="generator_unordered")(tasks())
+        ) as outputs:
+            for row in outputs:
+                key = (row["dataset"], row["model"], row["fold"], row["seed"],
+                       configs[row["dataset"]][row["model"]])
+                rows[key] = row
+                if book is not None and row["status"] != "skipped":
+                    book.append(key, row)
                 bar.update(row)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, CompareInterrupted):
+            raise
+        raise CompareInterrupted(result(partial=True), None if book is None else book.path) from exc
     finally:
         if own_client:
             client.close()
-    wall = time.perf_counter() - t_start
+        if book is not None:
+            book.close()
+    return result(partial=False)
 
-    results = pd.DataFrame(rows)
-    order = {d.name: i for i, d in enumerate(data)}
-    model_order = {}
-    for d in data:
-        for n in per_dataset[d.name][1]:
-            model_order.setdefault(n, len(model_order))
-    results = results.sort_values(
-        ["dataset", "model", "fold"],
-        key=lambda s: s.map(order) if s.name == "dataset" else (s.map(model_order) if s.name == "model" else s),
-    ).reset_index(drop=True)
-    info = {
+
+def _connect(scheduler):
+    """``(client, whether we opened it)`` for a scheduler address or Client."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ImportError(
+            "scheduler= needs Dask's distributed package: pip install 'skdense[dask]'."
+        ) from None
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    try:
+        return Client(scheduler, timeout="20s"), True
+    except (OSError, TimeoutError) as exc:
+        raise ConnectionError(
+            f"Cannot reach the Dask scheduler at {scheduler!r}: {exc}. Is it running "
+            "(dask scheduler) and is the address right (tcp://host:8786)?"
+        ) from None
+
+
+def _info(data, per_dataset, cv, n_repeats, inner_cv, search, random_state, quick, wall, backend):
+    return {
         "tasks": {d.name: d.task for d in data},
         "notes": {d.name: d.note for d in data},
         "cv": cv,
@@ -507,7 +608,6 @@ def compare(
         "random_state": random_state,
         "quick": quick,
         "wall_seconds": wall,
-        "backend": "dask" if client is not None else ("loky" if parallel else "sequential"),
+        "backend": backend,
         "grids": {name: {m: g for m, g in per_dataset[name][2].items()} for name in per_dataset},
     }
-    return CompareResult(results, info)

@@ -1,0 +1,167 @@
+"""The output folder of a run: checked before any work, written atomically, links not followed.
+
+``OutputFolder(path)`` creates the folder and proves it writable (a probe file is
+created, synced and removed) before a single job runs, so a bad ``--output``
+fails in a second, not after hours. Every file is written through
+:func:`atomic_open`: to a temporary file in the same folder, synced, then renamed
+over its final name with ``os.replace``. A reader never sees half a file, an
+interruption leaves the previous version intact, and a symbolic link planted at
+the final name is replaced by the new file, never followed to overwrite what it
+points to.
+
+What the folder holds:
+
+``journal.jsonl``
+    One line per finished job, appended as each finishes (``_journal``).
+``results.csv``, ``results.json``, ``compare.png``
+    The finished result (``FINAL``).
+``results.partial.csv``, ``results.partial.json``
+    What had finished when a run was interrupted (``PARTIAL``); removed when the
+    run is completed.
+"""
+
+import contextlib
+import os
+import tempfile
+
+JOURNAL = "journal.jsonl"
+FINAL = ("results.csv", "results.json", "compare.png")
+PARTIAL = ("results.partial.csv", "results.partial.json")
+
+_UMASK = None
+
+
+def _file_mode():
+    """The mode ``open()`` would give a new file (0o666 less the umask); mkstemp gives 0o600."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)  # the only portable way to read the umask ...
+        os.umask(_UMASK)  # ... is to set it and put it back
+    return 0o666 & ~_UMASK
+
+
+def _fsync_dir(folder):
+    """Make a rename or a new name in ``folder`` durable (where the OS allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode="w", encoding="utf-8"):
+    """Open a temporary file next to ``path``; on success, sync it and rename it to ``path``.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed
+    and ``path`` is left as it was. ``os.replace`` replaces a symbolic link at
+    ``path`` itself, so the file a planted link points to is never written.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else encoding,
+                       newline=None if binary else "") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+class OutputFolder:
+    """The folder a command-line run writes to, checked writable when created.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Created (with its parents) if missing.
+
+    Raises
+    ------
+    ValueError
+        With a one-line message, when the folder cannot be created or written.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        what = f"cannot write to the output folder {self.path}"
+        if os.path.exists(self.path) and not os.path.isdir(self.path):
+            raise ValueError(f"{what}: it is a file, not a folder. Choose a folder.")
+        try:
+            os.makedirs(self.path, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=".skdense-write-test.", dir=self.path)
+            try:
+                os.write(fd, b"skdense")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ValueError(f"{what}: {reason}. Choose a folder you can write to.") from None
+
+    def __repr__(self):
+        return f"OutputFolder({self.path!r})"
+
+    @property
+    def journal(self):
+        """The path of the run's journal (``journal.jsonl``)."""
+        return os.path.join(self.path, JOURNAL)
+
+    def _present(self, names):
+        # lexists: a dangling or planted symbolic link counts as present
+        return [n for n in names if os.path.lexists(os.path.join(self.path, n))]
+
+    def finished(self):
+        """Names of the finished-result files present (``results.csv``, ...)."""
+        return self._present(FINAL)
+
+    def has_journal(self):
+        return bool(self._present([JOURNAL]))
+
+    def clear(self):
+        """Remove the journal, the finished and the partial result (links, not their targets).
+
+        Refused (ValueError) while another process is writing the journal.
+        """
+        from ._journal import check_not_in_use
+
+        check_not_in_use(self.journal)
+        for name in self._present((JOURNAL, *FINAL, *PARTIAL)):
+            os.unlink(os.path.join(self.path, name))
+        _fsync_dir(self.path)
+
+    def write(self, result, *, plot=True):
+        """Write ``result`` atomically; return the paths written.
+
+        A complete result goes to ``results.csv``, ``results.json`` and (with
+        ``plot``) ``compare.png``, and any partial files of an earlier interruption
+        are removed. A partial result (``result.info["partial"]``) goes to
+        ``results.partial.csv`` and ``results.partial.json`` only, leaving a
+        finished result of the folder, if any, untouched.
+        """
+        partial = bool(result.info.get("partial"))
+        csv, js = PARTIAL if partial else FINAL[:2]
+        paths = [
+            result.to_csv(os.path.join(self.path, csv)),
+            result.to_json(os.path.join(self.path, js)),
+        ]
+        if not partial:
+            if plot:
+                paths.append(result.plot(os.path.join(self.path, FINAL[2])))
+            for name in self._present(PARTIAL):
+                os.unlink(os.path.join(self.path, name))
+        return [os.fspath(p) for p in paths]
