@@ -2,12 +2,17 @@
 
 ``skdense compare`` runs :func:`skdense.compare.compare` and prints its tables;
 everything it measures lives in ``skdense.compare``. ``main(argv)`` returns the
-exit status: 0 on success, 2 (with a one-line message) on bad arguments or data.
+exit status: 0 on success, 1 when every job failed, 2 (with a one-line message)
+on bad arguments or data, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM, after
+writing the partial result of what finished.
 """
 
 import argparse
 import os
+import shlex
+import signal
 import sys
+import threading
 import time
 
 from .compare import (
@@ -15,10 +20,15 @@ from .compare import (
     METRICS,
     MODEL_NAMES,
     TASKS,
+    CompareInterrupted,
+    JournalMismatch,
+    OutputFolder,
     check_target,
     compare,
     infer_task,
     load_csv,
+    read_journal,
+    sniff_separator,
 )
 
 # What ``skdense`` with no subcommand does: print help (None), or run these
@@ -28,6 +38,35 @@ DEFAULT_COMMAND = None
 
 class UsageError(Exception):
     """A bad argument or input: reported in one line, exit status 2."""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it stops the run as Ctrl-C does."""
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
+
+
+# Which command-line argument decides each setting a journal records (for the
+# message when --resume meets a journal of another run).
+_SETTING_FLAGS = {
+    "datasets": "--datasets/--csv",
+    "tasks": "--task",
+    "models": "--models",
+    "quick": "--quick",
+    "cv": "--cv",
+    "n_repeats": "--repeats",
+    "search": "--search",
+    "inner_cv": "--quick (inner folds)",
+    "n_iter": "--search",
+    "random_state": "--seed",
+    "data": "the data (the --csv file changed since?)",
+    "configs": "the models' configuration (skdense or scikit-learn upgraded since?)",
+    "versions": "a library version",
+}
+
+_SEP_NAMES = {"\\t": "\t", "tab": "\t"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,7 +101,14 @@ def build_parser():
         epilog=(
             f"datasets: {', '.join(DATASETS)}.  models: {', '.join(MODEL_NAMES)}.  "
             "Examples: 'skdense compare --quick'; "
-            "'skdense compare --csv data.csv --target price --output out/'."
+            "'skdense compare --csv data.csv --target price --output out/'.  "
+            "Nothing finished is lost: with --output DIR every finished job is appended "
+            "to DIR/journal.jsonl (synced to disk) the moment it finishes. After Ctrl-C "
+            "or SIGTERM the jobs that finished are written to DIR/results.partial.csv "
+            "and .json (exit 130/143); after any interruption, even a crash, the same "
+            "command with --resume runs only the jobs missing from the journal and ends "
+            "with the result an uninterrupted run gives. A folder that already holds a "
+            "result or a journal is not touched without --resume or --overwrite."
         ),
     )
     data = p.add_argument_group("data")
@@ -75,6 +121,14 @@ def build_parser():
     data.add_argument(
         "--datasets", nargs="+", metavar="NAME",
         help="built-in datasets (default: all, or none with --csv)",
+    )
+    data.add_argument(
+        "--sep", metavar="SEP",
+        help="column separator of --csv, e.g. ';' or '\\t' (default: guessed among , ; tab |)",
+    )
+    data.add_argument(
+        "--decimal", choices=[".", ","], default=".",
+        help="decimal mark of the numbers in --csv (default '.')",
     )
     run = p.add_argument_group("run")
     run.add_argument("--models", nargs="+", metavar="NAME", help="models (default: all)")
@@ -90,9 +144,18 @@ def build_parser():
                      help="run on a Dask cluster, e.g. tcp://scheduler:8786")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--time-budget", type=float, metavar="SECONDS",
-                     help="start no new job after this many seconds (skipped jobs are marked)")
-    run.add_argument("--output", metavar="DIR", help="write results.csv, results.json, compare.png")
+                     help="start no new job after this many seconds, > 0 (skipped jobs are "
+                          "marked; --resume runs them later)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    out = p.add_argument_group("output")
+    out.add_argument("--output", metavar="DIR",
+                     help="write results.csv, results.json, compare.png and the journal of "
+                          "finished jobs (journal.jsonl) here; checked writable before any job")
+    out.add_argument("--resume", action="store_true",
+                     help="continue the interrupted run in --output DIR: same arguments; the "
+                          "jobs in its journal are not run again")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace the result and journal already in --output DIR")
     return parser
 
 
@@ -114,6 +177,11 @@ def _p(p):
     if p is None or math.isnan(p):
         return "-"
     return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _name(value):
+    """A model name, or "-" where there is none (None, or NaN in pandas' string columns)."""
+    return value if isinstance(value, str) and value else "-"
 
 
 def print_tables(result, console):
@@ -168,8 +236,8 @@ def print_tables(result, console):
         table.add_column(col, justify=justify)
     for r in sig.itertuples():
         table.add_row(
-            r.dataset, r.metric, r.best_dl or "-", _fmt(r.dl_score, None),
-            r.best_ml or "-", _fmt(r.ml_score, None), _p(r.p_value),
+            r.dataset, r.metric, _name(r.best_dl), _fmt(r.dl_score, None),
+            _name(r.best_ml), _fmt(r.ml_score, None), _p(r.p_value),
         )
     console.print(table)
     ranks = result.ranks()
@@ -185,7 +253,119 @@ def print_tables(result, console):
     )
 
 
-def _run_compare(args, console):
+def _open_output(args):
+    """``(OutputFolder or None, what to do with it: "new", "clear" or "resume")``.
+
+    The folder is created and proven writable here, before any data is loaded.
+    A folder holding a result or a journal is refused unless --resume or
+    --overwrite says what to do with it; nothing is removed yet (see _begin).
+    """
+    for flag in ("resume", "overwrite"):
+        if getattr(args, flag) and not args.output:
+            raise UsageError(f"--{flag} needs --output DIR (the folder of the run).")
+    if args.resume and args.overwrite:
+        raise UsageError("--resume and --overwrite exclude each other: --resume continues "
+                         "the run in --output, --overwrite starts it over.")
+    if not args.output:
+        return None, "new"
+    try:
+        out = OutputFolder(args.output)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    finished, journal = out.finished(), out.has_journal()
+    if args.overwrite:
+        return out, "clear"
+    if journal and not finished and _journal_note(out)[0] == 0:
+        return out, "clear"  # a run stopped before its first job finished: nothing to keep
+    if args.resume:
+        if finished and not journal:
+            raise UsageError(
+                f"--resume: {args.output} holds a result ({', '.join(finished)}) but no journal "
+                "to continue; pass --overwrite to replace it, or choose another --output."
+            )
+        return out, "resume"
+    if finished:
+        raise UsageError(
+            f"{args.output} already holds a result ({', '.join(finished)}); pass --overwrite "
+            "to replace it, or choose another --output."
+        )
+    if journal:
+        raise UsageError(
+            f"{args.output} holds an unfinished run ({_journal_note(out)[1]}); continue it with "
+            "--resume (and the same arguments), or pass --overwrite to start over."
+        )
+    return out, "new"
+
+
+def _begin(out, action, console):
+    """Clear the folder or announce the resume, once the inputs are known to be good.
+
+    Returns the number of finished jobs the run resumes from.
+    """
+    if action == "clear":
+        try:
+            out.clear()
+        except ValueError as exc:  # another run is writing there
+            raise UsageError(str(exc)) from None
+    elif action == "resume":
+        if out.has_journal():
+            resumed, note = _journal_note(out)
+            console.print(f"resuming {out.path}: {note}.", soft_wrap=True, highlight=False)
+            return resumed
+        console.print(f"--resume: no journal in {out.path}; starting the run.", soft_wrap=True,
+                      highlight=False)
+    return 0
+
+
+def _journal_note(out):
+    """``(n, "n finished job(s) in journal.jsonl")``, with any damage found in it."""
+    try:
+        contents = read_journal(out.journal)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    n = len({key for key, _ in contents.jobs})
+    note = f"{n} finished job(s) in journal.jsonl"
+    if contents.torn:
+        note += "; a torn last line (an interrupted write) is ignored"
+    if contents.damaged:
+        note += f"; {contents.damaged} damaged line(s) are ignored"
+    return n, note
+
+
+def _resume_command(argv):
+    args = [a for a in argv if a != "--overwrite"]
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["skdense", *args])
+
+
+def _interrupted(exc, args, argv, out, console):
+    """Print and write what finished before the interruption; return 130 or 143."""
+    terminated = isinstance(exc.__cause__, _Terminated)
+    result = exc.result
+    p = result.info["partial"]
+    console.print(
+        f"[bold yellow]interrupted ({'SIGTERM' if terminated else 'SIGINT'})[/]: "
+        f"{p['jobs_finished']} of {p['jobs_total']} jobs finished.", soft_wrap=True,
+    )
+    if len(result.results):
+        console.print(
+            f"[bold yellow]PARTIAL result[/] ({p['jobs_finished']} of {p['jobs_total']} jobs): "
+            "statistics use only the folds that every model finished.", soft_wrap=True,
+        )
+        print_tables(result, console)
+        if out is not None:
+            paths = out.write(result)
+            console.print("wrote partial result " + ", ".join(paths), soft_wrap=True)
+    if out is not None:
+        console.print(f"resume with: {_resume_command(argv)}", soft_wrap=True, highlight=False)
+    else:
+        console.print("nothing was saved (no --output); with --output DIR an interrupted run "
+                      "can be resumed.", soft_wrap=True)
+    return 143 if terminated else 130
+
+
+def _run_compare(args, console, argv=()):
     if args.target and not args.csv:
         raise UsageError("--target needs --csv FILE.")
     if args.task and not args.csv:
@@ -206,13 +386,29 @@ def _run_compare(args, console):
         raise UsageError(f"--cv must be at least 2, got {args.cv}.")
     if args.repeats < 1:
         raise UsageError(f"--repeats must be at least 1, got {args.repeats}.")
+    if args.time_budget is not None and not args.time_budget > 0:
+        raise UsageError(
+            f"--time-budget must be a positive number of seconds, got {args.time_budget:g}."
+        )
+    if (args.sep is not None or args.decimal != ".") and not args.csv:
+        raise UsageError("--sep and --decimal apply to --csv.")
+    if args.sep == "":
+        raise UsageError("--sep needs a separator, e.g. --sep ';' or --sep '\\t' (tab).")
     cv = args.cv if args.cv is not None else (3 if args.quick else 5)
+    out, action = _open_output(args)
 
     X = y = None
     task = args.task
     if args.csv:
+        sep = _SEP_NAMES.get(args.sep, args.sep)
+        if sep is None and os.path.isfile(args.csv):
+            sep = sniff_separator(args.csv)
+            if sep != ",":
+                shown = "\\t" if sep == "\t" else sep
+                console.print(f"{os.path.basename(args.csv)}: columns separated by {shown!r} "
+                              "(guessed; pass --sep to change)", soft_wrap=True, highlight=False)
         try:
-            X, y = load_csv(args.csv, args.target)
+            X, y = load_csv(args.csv, args.target, sep=sep, decimal=args.decimal)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         reason = None
@@ -230,11 +426,7 @@ def _run_compare(args, console):
                 soft_wrap=True,
             )
 
-    if args.output:
-        try:
-            os.makedirs(args.output, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create --output {args.output}: {exc.strerror}") from None
+    resumed = 0 if out is None else _begin(out, action, console)
 
     t0 = time.perf_counter()
     try:
@@ -244,7 +436,18 @@ def _run_compare(args, console):
             n_repeats=args.repeats, search=args.search, n_jobs=args.n_jobs,
             scheduler=args.scheduler, random_state=args.seed, time_budget=args.time_budget,
             progress=not args.no_progress, quick=args.quick, on_error="record",
+            journal=None if out is None else out.journal,
         )
+    except CompareInterrupted as exc:
+        return _interrupted(exc, args, argv, out, console)
+    except JournalMismatch as exc:
+        where = f" for {'/'.join(map(str, exc.where))}" if exc.where else ""
+        flag = _SETTING_FLAGS.get(exc.setting, exc.setting)
+        raise UsageError(
+            f"cannot resume {args.output}: {flag} differs{where} (journal: "
+            f"{_plain(exc.journal_value)}; this run: {_plain(exc.value)}). Rerun with the "
+            "arguments of the interrupted run, or pass --overwrite to start over."
+        ) from None
     except (ValueError, ConnectionError, ImportError) as exc:
         # data that cannot be cross-validated as asked; an unreachable scheduler
         raise UsageError(str(exc).splitlines()[0]) from None
@@ -258,18 +461,22 @@ def _run_compare(args, console):
     if skipped:
         console.print(f"[yellow]time budget: {skipped} job(s) skipped (status 'skipped').[/]")
     console.print(
-        f"{len(r)} jobs ({result.info['backend']}) in {wall:.1f} s; "
+        f"{len(r)} jobs{f' ({len(r) - resumed} run now, {resumed} from the journal)' if resumed else ''}"
+        f" ({result.info['backend']}) in {wall:.1f} s; "
         f"cv={cv}{f'x{args.repeats}' if args.repeats > 1 else ''}, inner cv={result.info['inner_cv']}, "
         f"seed={args.seed}{', quick' if args.quick else ''}."
     )
-    if args.output:
-        paths = [
-            result.to_csv(os.path.join(args.output, "results.csv")),
-            result.to_json(os.path.join(args.output, "results.json")),
-            result.plot(os.path.join(args.output, "compare.png")),
-        ]
-        console.print("wrote " + ", ".join(paths))
+    if out is not None:
+        console.print("wrote " + ", ".join(out.write(result)), soft_wrap=True)
     return 0 if (r["status"] != "error").any() else 1
+
+
+def _plain(value, limit=80):
+    """A setting's value for a one-line message."""
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def main(argv=None):
@@ -284,6 +491,12 @@ def main(argv=None):
             return 0
         argv = list(DEFAULT_COMMAND)
     err = Console(stderr=True)
+    # SIGTERM (a scheduler's or container's stop) ends the run like Ctrl-C: the
+    # partial result is written and the journal kept. Only the main thread can
+    # install a handler; a main() called from another thread keeps the default.
+    installed = threading.current_thread() is threading.main_thread()
+    if installed:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         args = parser.parse_args(argv)  # "compare" is the only subcommand
         import warnings
@@ -292,12 +505,15 @@ def main(argv=None):
             # Fit warnings (convergence, ...) are recorded per job in the results;
             # on the terminal they would bury the progress bar.
             warnings.simplefilter("ignore")
-            return _run_compare(args, Console())
+            return _run_compare(args, Console(), argv)
     except UsageError as exc:
         err.print(f"skdense: error: {exc}", highlight=False, soft_wrap=True)
         return 2
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         err.print("skdense: interrupted")
-        return 130
+        return 143 if isinstance(exc, _Terminated) else 130
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)

@@ -170,3 +170,169 @@ def test_csv_with_many_integer_values_says_why_regression(capsys, tmp_path):
     assert code == 0
     assert ("inferred task: regression (integer target with 30 distinct values (more than 20)); "
             "pass --task to override") in out
+
+
+# ------------------------------------------------- output folder, journal, resume
+TINY = ["compare", "--datasets", "iris", "--models", "linear", "--cv", "2", "--quick",
+        "--no-progress"]
+
+
+def _listing(folder):
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+
+
+def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
+    import time
+
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    t0 = time.perf_counter()
+    err = _error(capsys, [*TINY, "--output", str(a_file / "out")])
+    assert time.perf_counter() - t0 < 1.0  # no job, no dataset loaded
+    assert f"cannot write to the output folder {a_file / 'out'}: Not a directory." in err
+    assert "it is a file, not a folder" in _error(capsys, [*TINY, "--output", str(a_file)])
+    if os.geteuid() == 0:  # root writes anywhere a mode allows; /proc refuses everyone
+        if not os.path.isdir("/proc/self"):
+            pytest.skip("needs a folder that refuses writes")
+        readonly = "/proc/skdense-out"
+    else:
+        readonly = tmp_path / "ro"
+        readonly.mkdir(mode=0o555)
+    t0 = time.perf_counter()
+    err = _error(capsys, [*TINY, "--output", str(readonly)])
+    assert time.perf_counter() - t0 < 1.0
+    assert "cannot write to the output folder" in err and "Choose a folder you can write to" in err
+
+
+def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path):
+    out = tmp_path / "out"
+    assert main([*TINY, "--output", str(out)]) == 0
+    assert set(_listing(out)) == {"journal.jsonl", "results.csv", "results.json", "compare.png"}
+    before = _listing(out)
+    capsys.readouterr()
+    err = _error(capsys, [*TINY, "--seed", "3", "--output", str(out)])
+    assert (f"{out} already holds a result (results.csv, results.json, compare.png); pass "
+            "--overwrite to replace it, or choose another --output.") in err
+    assert _listing(out) == before
+    assert "exclude each other" in _error(capsys, [*TINY, "--output", str(out), "--resume",
+                                                   "--overwrite"])
+    assert "--resume needs --output DIR" in _error(capsys, [*TINY, "--resume"])
+    assert main([*TINY, "--seed", "3", "--output", str(out), "--overwrite"]) == 0
+    assert json.loads((out / "results.json").read_text())["info"]["random_state"] == 3
+    assert _listing(out)["journal.jsonl"] != before["journal.jsonl"]  # a new run's journal
+
+
+def test_an_unfinished_run_is_not_restarted_silently(capsys, tmp_path):
+    out = tmp_path / "out"
+    assert main([*TINY, "--output", str(out)]) == 0
+    for name in ("results.csv", "results.json", "compare.png"):  # as if interrupted
+        (out / name).unlink()
+    capsys.readouterr()
+    err = _error(capsys, [*TINY, "--output", str(out)])
+    assert (f"{out} holds an unfinished run (2 finished job(s) in journal.jsonl); continue it "
+            "with --resume (and the same arguments), or pass --overwrite to start over.") in err
+    # resuming with other arguments is refused, naming the argument
+    err = _error(capsys, [*TINY, "--output", str(out), "--resume", "--seed", "1"])
+    assert (f"cannot resume {out}: --seed differs (journal: 0; this run: 1). Rerun with the "
+            "arguments of the interrupted run, or pass --overwrite to start over.") in err
+    err = _error(capsys, [*TINY[:4], "linear", "random_forest", *TINY[5:], "--output", str(out),
+                          "--resume"])
+    assert "--models differs for iris (journal: [\"linear\"]; this run: [\"linear\", \"random_forest\"])" in err
+    err = _error(capsys, [*TINY[:6], "3", *TINY[7:], "--output", str(out), "--resume"])
+    assert "--cv differs (journal: 2; this run: 3)" in err
+    assert main([*TINY, "--output", str(out), "--resume"]) == 0
+    stdout = " ".join(capsys.readouterr().out.split())
+    assert f"resuming {out}: 2 finished job(s) in journal.jsonl." in stdout
+    assert "2 jobs (0 run now, 2 from the journal) (sequential)" in stdout
+
+
+def test_planted_symlinks_are_not_followed(capsys, tmp_path):
+    victim = tmp_path / "victim.csv"
+    victim.write_text("precious\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.csv").symlink_to(victim)
+    err = _error(capsys, [*TINY, "--output", str(out)])
+    assert "already holds a result (results.csv)" in err  # a link counts as a result
+    assert main([*TINY, "--output", str(out), "--overwrite"]) == 0
+    assert victim.read_text() == "precious\n"
+    assert not (out / "results.csv").is_symlink() and "dataset" in (out / "results.csv").read_text()
+    # a journal that is a link is refused, not followed
+    (out / "journal.jsonl").unlink()
+    (out / "journal.jsonl").symlink_to(victim)
+    err = _error(capsys, [*TINY, "--output", str(out), "--resume"])
+    assert "journal.jsonl is a symbolic link; refusing to follow it" in err
+    assert victim.read_text() == "precious\n"
+
+
+def test_time_budget_must_be_positive(capsys):
+    for value in ("0", "-5"):
+        err = _error(capsys, [*TINY, "--time-budget", value])
+        assert f"--time-budget must be a positive number of seconds, got {value}." in err
+
+
+@pytest.fixture(scope="module")
+def tiny_frame():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"f1": rng.normal(size=40), "f2": rng.normal(size=40),
+                       "f3": rng.normal(size=40), "cat": rng.choice(["a", "b"], 40)})
+    df["label"] = np.where(df["f1"] + df["f2"] > 0, "yes", "no")
+    return df
+
+
+def test_semicolon_csv_is_read_and_the_guess_printed(capsys, tmp_path, tiny_frame):
+    path = tmp_path / "semicolon.csv"
+    tiny_frame.to_csv(path, sep=";", index=False)
+    code = main(["compare", "--csv", str(path), "--target", "label", "--models", "linear",
+                 "--cv", "2", "--quick", "--no-progress"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert code == 0, out
+    assert "semicolon.csv: columns separated by ';' (guessed; pass --sep to change)" in out
+    tabs = tmp_path / "tabs.csv"
+    tiny_frame.to_csv(tabs, sep="\t", index=False)
+    assert main(["compare", "--csv", str(tabs), "--target", "label", "--sep", "\\t",
+                 "--models", "linear", "--cv", "2", "--quick", "--no-progress"]) == 0
+    assert "columns separated by" not in capsys.readouterr().out  # given, not guessed
+
+
+def test_unguessable_separator_gets_a_hint(capsys, tmp_path, tiny_frame):
+    path = tmp_path / "ragged.csv"
+    lines = tiny_frame.to_csv(sep=";", index=False).splitlines()
+    lines[3] = lines[3].replace("yes", "yes;extra").replace("no", "no;extra")  # one ragged row
+    path.write_text("\n".join(lines) + "\n")
+    err = _error(capsys, ["compare", "--csv", str(path), "--target", "label"])
+    assert ("Target column 'label' is not in" in err and "Columns: f1;f2;f3;cat;label. The header "
+            "holds ';': if that separates the columns, pass --sep ';' (sep=';').") in err
+    assert "--sep and --decimal apply to --csv" in _error(capsys, [*TINY, "--sep", ";"])
+
+
+def test_decimal_comma_is_named(capsys, tmp_path, tiny_frame):
+    path = tmp_path / "european.csv"
+    tiny_frame.to_csv(path, sep=";", decimal=",", index=False)
+    err = _error(capsys, ["compare", "--csv", str(path), "--target", "label"])
+    assert "Column 'f1' holds numbers with a decimal comma" in err and "pass --decimal ','" in err
+    assert main(["compare", "--csv", str(path), "--target", "label", "--decimal", ",",
+                 "--models", "linear", "--cv", "2", "--quick", "--no-progress"]) == 0
+
+
+def test_infinite_values_name_their_column(capsys, tmp_path, tiny_frame):
+    path = tmp_path / "inf.csv"
+    df = tiny_frame.copy()
+    df.loc[[1, 3], "f2"] = np.inf
+    df.loc[5, "f3"] = -np.inf
+    df.to_csv(path, index=False)
+    err = _error(capsys, ["compare", "--csv", str(path), "--target", "label"])
+    assert ("Infinite values (inf) in column(s) 'f2' (2 value(s), line(s) 3, 5); 'f3' (1 "
+            "value(s), line(s) 7). Replace them with finite numbers or blank them") in err
+    df = tiny_frame.assign(label=np.arange(40.0))
+    df.loc[2, "label"] = np.inf
+    df.to_csv(path, index=False)
+    err = _error(capsys, ["compare", "--csv", str(path), "--target", "label"])
+    assert "The target column 'label' has 1 infinite value(s) (inf) on line(s) 4" in err
+
+
+def test_help_documents_journal_resume_overwrite(capsys):
+    assert main(["compare", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--resume" in out and "--overwrite" in out and "journal.jsonl" in out
+    assert "the same command with --resume runs only the jobs missing from the journal" in out
