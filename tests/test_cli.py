@@ -336,3 +336,16 @@ def test_help_documents_journal_resume_overwrite(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--resume" in out and "--overwrite" in out and "journal.jsonl" in out
     assert "the same command with --resume runs only the jobs missing from the journal" in out
+
+
+def test_a_run_stopped_before_its_first_job_is_simply_replaced(capsys, tmp_path):
+    # Ctrl-C while the data loads leaves a journal with its header and no job:
+    # nothing to resume, so the same command starts over without --overwrite.
+    from skdense.compare._journal import Journal
+
+    out = tmp_path / "out"
+    out.mkdir()
+    Journal.open(out / "journal.jsonl", {"random_state": 99}).close()
+    assert main([*TINY, "--output", str(out)]) == 0
+    header = json.loads((out / "journal.jsonl").read_text().splitlines()[0])
+    assert header["record"]["settings"]["random_state"] == 0  # this run's journal
