@@ -1,11 +1,12 @@
 """skdense: scikit-learn estimators for Keras dense (MLP) networks.
 
-``import skdense`` is cheap: TensorFlow and Keras are imported on the first fit.
+``import skdense`` is cheap: the public names below are imported on first use
+(PEP 562), so ``import skdense`` (and ``skdense compare``'s argument checks)
+need neither scikit-learn nor pandas, and TensorFlow and Keras are imported on
+the first fit. ``from skdense import DenseClassifier`` works as usual.
 """
 
-from ._estimators import DenseClassifier, DenseRegressor
-from .pipeline import make_dense_pipeline
-from .preprocessing import Flatten, TabularPreprocessor
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -17,3 +18,34 @@ __all__ = [
     "make_dense_pipeline",
     "__version__",
 ]
+
+# public name -> the submodule that defines it (imported on first access)
+_LAZY = {
+    "DenseClassifier": "._estimators",
+    "DenseRegressor": "._estimators",
+    "Flatten": ".preprocessing",
+    "TabularPreprocessor": ".preprocessing",
+    "make_dense_pipeline": ".pipeline",
+}
+
+if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
+    from ._estimators import DenseClassifier, DenseRegressor
+    from .pipeline import make_dense_pipeline
+    from .preprocessing import Flatten, TabularPreprocessor
+
+
+def __getattr__(name):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    # __import__, not importlib.import_module: `python -X importtime` lists only
+    # the modules that the import statement's machinery (this one) loads.
+    target = module.lstrip(".")
+    value = getattr(__import__(target, globals(), None, [name], len(module) - len(target)), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

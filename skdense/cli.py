@@ -5,6 +5,11 @@ everything it measures lives in ``skdense.compare``. ``main(argv)`` returns the
 exit status: 0 on success, 1 when every job failed, 2 (with a one-line message)
 on bad arguments or data, 130 on Ctrl-C (SIGINT) and 143 on SIGTERM, after
 writing the partial result of what finished.
+
+The names from ``skdense.compare`` are imported where they are used, not at the
+top: parsing the arguments and checking ``--output`` (``OutputFolder``) need
+neither pandas nor scikit-learn, so a bad command fails in a fraction of a
+second; the rest is imported once the run starts.
 """
 
 import argparse
@@ -14,22 +19,6 @@ import signal
 import sys
 import threading
 import time
-
-from .compare import (
-    DATASETS,
-    METRICS,
-    MODEL_NAMES,
-    TASKS,
-    CompareInterrupted,
-    JournalMismatch,
-    OutputFolder,
-    check_target,
-    compare,
-    infer_task,
-    load_csv,
-    read_journal,
-    sniff_separator,
-)
 
 # What ``skdense`` with no subcommand does: print help (None), or run these
 # arguments, e.g. ["compare", "--quick"]. One line to change.
@@ -73,6 +62,47 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage dump
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def format_help(self):
+        if callable(self.epilog):  # built when shown: it names the datasets and models
+            self.epilog = self.epilog()
+        return super().format_help()
+
+
+class _Tasks:
+    """``skdense.compare.TASKS`` as argparse ``choices``, imported when --task is given or
+    help is shown (``skdense._task`` imports pandas)."""
+
+    def _names(self):
+        from .compare import TASKS
+
+        return TASKS
+
+    def __contains__(self, value):
+        return value in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __len__(self):
+        return len(self._names())
+
+
+def _compare_epilog():
+    from .compare import DATASETS, MODEL_NAMES
+
+    return (
+        f"datasets: {', '.join(DATASETS)}.  models: {', '.join(MODEL_NAMES)}.  "
+        "Examples: 'skdense compare --quick'; "
+        "'skdense compare --csv data.csv --target price --output out/'.  "
+        "Nothing finished is lost: with --output DIR every finished job is appended "
+        "to DIR/journal.jsonl (synced to disk) the moment it finishes. After Ctrl-C "
+        "or SIGTERM the jobs that finished are written to DIR/results.partial.csv "
+        "and .json (exit 130/143); after any interruption, even a crash, the same "
+        "command with --resume runs only the jobs missing from the journal and ends "
+        "with the result an uninterrupted run gives. A folder that already holds a "
+        "result or a journal is not touched without --resume or --overwrite."
+    )
+
 
 def _names(values):
     """``--models a,b c`` -> ["a", "b", "c"]."""
@@ -98,24 +128,13 @@ def build_parser():
             "datasets or your CSV. Prints mean ± std per model, ranks, and a corrected "
             "resampled t-test (Nadeau & Bengio 2003) of the best DL vs the best ML model."
         ),
-        epilog=(
-            f"datasets: {', '.join(DATASETS)}.  models: {', '.join(MODEL_NAMES)}.  "
-            "Examples: 'skdense compare --quick'; "
-            "'skdense compare --csv data.csv --target price --output out/'.  "
-            "Nothing finished is lost: with --output DIR every finished job is appended "
-            "to DIR/journal.jsonl (synced to disk) the moment it finishes. After Ctrl-C "
-            "or SIGTERM the jobs that finished are written to DIR/results.partial.csv "
-            "and .json (exit 130/143); after any interruption, even a crash, the same "
-            "command with --resume runs only the jobs missing from the journal and ends "
-            "with the result an uninterrupted run gives. A folder that already holds a "
-            "result or a journal is not touched without --resume or --overwrite."
-        ),
+        epilog=_compare_epilog,  # a function: _Parser.format_help calls it
     )
     data = p.add_argument_group("data")
     data.add_argument("--csv", metavar="FILE", help="your table (CSV with a header row)")
     data.add_argument("--target", metavar="COLUMN", help="the column of --csv to predict")
     data.add_argument(
-        "--task", choices=TASKS,
+        "--task", choices=_Tasks(),
         help="task of --csv (default: inferred from the target, and printed)",
     )
     data.add_argument(
@@ -194,6 +213,8 @@ def print_tables(result, console):
     from rich import box
     from rich.table import Table
 
+    from .compare import METRICS, TASKS
+
     summary = result.summary()
     tasks = result.info["tasks"]
     arrows = {"accuracy": "↑", "r2": "↑", "log_loss": "↓", "rmse": "↓"}
@@ -268,6 +289,8 @@ def _open_output(args):
                          "the run in --output, --overwrite starts it over.")
     if not args.output:
         return None, "new"
+    from .compare import OutputFolder  # no pandas, no scikit-learn: this check is quick
+
     try:
         out = OutputFolder(args.output)
     except ValueError as exc:
@@ -319,6 +342,8 @@ def _begin(out, action, console):
 
 def _journal_note(out):
     """``(n, "n finished job(s) in journal.jsonl")``, with any damage found in it."""
+    from .compare import read_journal
+
     try:
         contents = read_journal(out.journal)
     except ValueError as exc:
@@ -372,16 +397,6 @@ def _run_compare(args, console, argv=()):
         raise UsageError("--task applies to --csv; built-in datasets know their task.")
     if args.csv and not args.target:
         raise UsageError("--csv needs --target COLUMN (the column to predict).")
-    datasets = _names(args.datasets)
-    unknown = [d for d in datasets if d not in DATASETS]
-    if unknown:
-        raise UsageError(
-            f"unknown dataset(s) {', '.join(unknown)}; built-in datasets: {', '.join(DATASETS)}."
-        )
-    models = _names(args.models) or None
-    unknown = [m for m in models or () if m not in MODEL_NAMES]
-    if unknown:
-        raise UsageError(f"unknown model(s) {', '.join(unknown)}; models: {', '.join(MODEL_NAMES)}.")
     if args.cv is not None and args.cv < 2:
         raise UsageError(f"--cv must be at least 2, got {args.cv}.")
     if args.repeats < 1:
@@ -395,7 +410,32 @@ def _run_compare(args, console, argv=()):
     if args.sep == "":
         raise UsageError("--sep needs a separator, e.g. --sep ';' or --sep '\\t' (tab).")
     cv = args.cv if args.cv is not None else (3 if args.quick else 5)
+    # First what needs no import (the flags above, the output folder): a bad
+    # --output fails at once. The names and the run need pandas and scikit-learn.
     out, action = _open_output(args)
+
+    from .compare import (
+        DATASETS,
+        MODEL_NAMES,
+        CompareInterrupted,
+        JournalMismatch,
+        check_target,
+        compare,
+        infer_task,
+        load_csv,
+        sniff_separator,
+    )
+
+    datasets = _names(args.datasets)
+    unknown = [d for d in datasets if d not in DATASETS]
+    if unknown:
+        raise UsageError(
+            f"unknown dataset(s) {', '.join(unknown)}; built-in datasets: {', '.join(DATASETS)}."
+        )
+    models = _names(args.models) or None
+    unknown = [m for m in models or () if m not in MODEL_NAMES]
+    if unknown:
+        raise UsageError(f"unknown model(s) {', '.join(unknown)}; models: {', '.join(MODEL_NAMES)}.")
 
     X = y = None
     task = args.task

@@ -48,6 +48,7 @@ def test_compare_help_lists_names(capsys):
     assert main(["compare", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "--csv FILE" in out and "breast_cancer, wine, iris, digits, diabetes, linnerud" in out
+    assert "--task {classification,regression}" in out  # choices resolved when shown
 
 
 def test_unknown_names_list_valid_ones(capsys):
@@ -59,6 +60,8 @@ def test_unknown_names_list_valid_ones(capsys):
 
 def test_bad_argument_values(capsys):
     assert "argument --cv: invalid int value: 'three'" in _error(capsys, ["compare", "--cv", "three"])
+    assert ("argument --task: invalid choice: 'ranking' (choose from 'classification', "
+            "'regression')") in _error(capsys, ["compare", "--task", "ranking"])
     assert "--cv must be at least 2" in _error(capsys, ["compare", "--cv", "1"])
     assert "--target needs --csv" in _error(capsys, ["compare", "--target", "y"])
     assert "--csv needs --target" in _error(capsys, ["compare", "--csv", "x.csv"])
@@ -141,7 +144,11 @@ def test_python_dash_m_runs_quick_compare(tmp_path):
 def test_cli_uses_only_public_compare_names():
     # skdense.cli parses arguments and prints; what it needs from skdense.compare is
     # exported there, so no import reaches into a private module (_runner, ...).
+    # ast.walk visits function bodies too: the imports that cli.py defers until
+    # after the --output check are held to the same rule.
     import ast
+
+    import skdense.compare
 
     tree = ast.parse((ROOT / "skdense" / "cli.py").read_text())
     found = []
@@ -152,6 +159,8 @@ def test_cli_uses_only_public_compare_names():
             assert not any(part.startswith("_") for part in module.strip(".").split(".")), module
             for alias in node.names:
                 assert not alias.name.startswith("_"), (module, alias.name)
+                if module == ".compare":
+                    assert alias.name in skdense.compare.__all__, alias.name
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 assert not any(p.startswith("_") for p in alias.name.split(".")), alias.name
@@ -202,6 +211,41 @@ def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
     err = _error(capsys, [*TINY, "--output", str(readonly)])
     assert time.perf_counter() - t0 < 1.0
     assert "cannot write to the output folder" in err and "Choose a folder you can write to" in err
+
+
+# What the unwritable-output check may import: no part of the scientific stack.
+HEAVY = ("numpy", "pandas", "scipy", "sklearn", "tensorflow", "keras")
+
+
+def test_unwritable_output_fails_before_heavy_imports(tmp_path):
+    # `skdense compare --output DIR` checks DIR before it imports pandas or
+    # scikit-learn, so a bad DIR fails at once (issue 12). The process is run as
+    # `python -m skdense` runs it (runpy, run_name "__main__"); an atexit hook writes
+    # the names in sys.modules when it exits: what was imported, however.
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    bad = a_file / "out"  # a folder inside a file: refused even for root
+    modules = tmp_path / "modules.json"
+    hook = (
+        "import atexit, json, sys; "
+        f"atexit.register(lambda: open({str(modules)!r}, 'w').write(json.dumps(sorted(sys.modules)))); "
+        "import runpy; runpy.run_module('skdense', run_name='__main__', alter_sys=True)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.run(
+        [sys.executable, "-c", hook, "compare", "--quick", "--datasets", "iris",
+         "--models", "linear", "dense", "--output", str(bad)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [f"skdense: error: cannot write to the output folder {bad}: Not a directory. "
+                     "Choose a folder you can write to."], proc.stderr
+    loaded = set(json.loads(modules.read_text()))
+    assert {"skdense.cli", "skdense.compare._output"} <= loaded  # the check ran, and was seen
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
+    assert not heavy, heavy[:20]
 
 
 def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path):

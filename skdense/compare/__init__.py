@@ -13,18 +13,56 @@ output folder before any work and writes files atomically.
 ``infer_task`` is skdense's one task rule (``AutoDense`` uses it too); the command
 line (``skdense.cli``) uses only the names exported here.
 
-Importing this package does not import TensorFlow.
+Importing this package is cheap: each name is imported from its module on
+first use, and none imports TensorFlow.
 """
 
-from .._task import TASKS, TaskDecision, infer_task
-from ._datasets import DATASETS, check_finite, check_target, load_csv, load_dataset, sniff_separator
-from ._journal import JournalMismatch, read_journal
-from ._metrics import HIGHER_IS_BETTER, METRICS
-from ._models import MODEL_NAMES, default_grids, default_models
-from ._output import OutputFolder
-from ._result import CompareResult
-from ._runner import CompareInterrupted, compare
-from ._stats import corrected_resampled_ttest
+from typing import TYPE_CHECKING
+
+# public name -> the module that defines it, imported on first access (PEP 562):
+# ``OutputFolder`` alone, what ``skdense compare --output`` checks first, needs
+# neither pandas nor scikit-learn.
+_LAZY = {
+    "TASKS": ".._task",
+    "TaskDecision": ".._task",
+    "infer_task": ".._task",
+    "DATASETS": "._datasets",
+    "check_finite": "._datasets",
+    "check_target": "._datasets",
+    "load_csv": "._datasets",
+    "load_dataset": "._datasets",
+    "sniff_separator": "._datasets",
+    "JournalMismatch": "._journal",
+    "read_journal": "._journal",
+    "HIGHER_IS_BETTER": "._metrics",
+    "METRICS": "._metrics",
+    "MODEL_NAMES": "._models",
+    "default_grids": "._models",
+    "default_models": "._models",
+    "OutputFolder": "._output",
+    "CompareResult": "._result",
+    "CompareInterrupted": "._runner",
+    "compare": "._runner",
+    "corrected_resampled_ttest": "._stats",
+}
+
+if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
+    from .._task import TASKS, TaskDecision, infer_task
+    from ._datasets import (
+        DATASETS,
+        check_finite,
+        check_target,
+        load_csv,
+        load_dataset,
+        sniff_separator,
+    )
+    from ._journal import JournalMismatch, read_journal
+    from ._metrics import HIGHER_IS_BETTER, METRICS
+    from ._models import MODEL_NAMES, default_grids, default_models
+    from ._output import OutputFolder
+    from ._result import CompareResult
+    from ._runner import CompareInterrupted, compare
+    from ._stats import corrected_resampled_ttest
 
 __all__ = [
     "DATASETS",
@@ -49,3 +87,20 @@ __all__ = [
     "read_journal",
     "sniff_separator",
 ]
+
+
+def __getattr__(name):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    # __import__, not importlib.import_module: `python -X importtime` lists only
+    # the modules that the import statement's machinery (this one) loads.
+    target = module.lstrip(".")
+    value = getattr(__import__(target, globals(), None, [name], len(module) - len(target)), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
