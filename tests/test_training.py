@@ -237,6 +237,13 @@ def test_weights_overflowing_on_the_last_step_are_not_kept(keras, cancer, path):
     assert r.engine == path and (r.diverged_epoch, r.kept_epoch) == (3, 2)
     assert np.isfinite(r.history["loss"]).all()
     assert all(np.isfinite(w).all() for w in model.get_weights())
+    if path == "engine":
+        # The engine keeps no copy per epoch: it replays the run up to the kept
+        # epoch, which must end on the weights of a run that stopped there.
+        again = make_mlp(keras, X.shape[1], (8,), optimizer=keras.optimizers.SGD(rate), loss="mse")
+        train(again, X[:n], 1000 * y[:n], epochs=2, batch_size=batch, seed=0)
+        for wa, wb in zip(model.get_weights(), again.get_weights()):
+            np.testing.assert_array_equal(wa, wb)
 
 
 def test_a_model_that_cannot_be_rebuilt_from_its_config_trains_on_keras(keras, cancer):

@@ -250,10 +250,14 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         if not (same_structure(worker.vars, user_vars)
                 and same_structure(worker.opt_vars, opt.variables)):
             raise cache.Unsupported("worker structure differs from the model")
-        copy_values(worker.vars, user_vars)
-        copy_values(worker.opt_vars, opt.variables)
         state = worker.stop_state
-        state.reset()
+
+        def start():
+            copy_values(worker.vars, user_vars)
+            copy_values(worker.opt_vars, opt.variables)
+            state.reset()
+
+        start()
         # verbose prints after every epoch, so it runs one epoch per call.
         chunk = 1 if plan.verbose else plan.epochs
         losses, val_losses = [], []
@@ -272,14 +276,24 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
             if bool(state.stopped.numpy()) or bool(state.diverged.numpy()):
                 break
         diverged = bool(state.diverged.numpy())
-        has_saved = bool(state.has_saved.numpy())
         restore = rule is not None and rule.restore_best_weights
-        if has_saved and (diverged or restore):
-            worker.restore_saved()
+        best_epoch = int(state.best_epoch.numpy()) + 1 if rule and bool(state.has_best.numpy()) else None
+        kept_epoch = None
+        if restore and bool(state.has_saved.numpy()):
+            worker.restore_saved()  # the best epoch's weights (always a finite one)
+            kept_epoch = best_epoch if diverged else None
+        elif diverged and len(losses) > 1:
+            # No copy of the last finite epoch was kept (it would cost a copy of
+            # the weights every epoch): replay the run from the same start,
+            # seed and data up to it.  The engine is deterministic, so this
+            # ends on the same weights.
+            start()
+            args = LoopArgs(epoch_start=tf.constant(0, tf.int64),
+                            epoch_stop=tf.constant(len(losses) - 1, tf.int64), **loop)
+            worker.run(data, args, stop._replace(enabled=tf.constant(False)))
+            kept_epoch = len(losses) - 1
         copy_values(user_vars, worker.vars)
         copy_values(opt.variables, worker.opt_vars)
-        best_epoch = int(state.best_epoch.numpy()) + 1 if rule and bool(state.has_best.numpy()) else None
-        kept_epoch = int(state.saved_epoch.numpy()) + 1 if diverged and has_saved else None
     # Keras reports float32 loss values; do the same so histories compare.
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:

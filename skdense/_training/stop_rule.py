@@ -19,9 +19,11 @@ are restored at the end of training whether or not stopping triggered.
 
 Where skdense departs from Keras, on purpose: a **non-finite** loss (training
 or validation), or non-finite weights after an epoch, is never an improvement
-and ends training at once ("diverged").
-Keras keeps NaN weights as "best" when the first epoch is NaN; here the
-weights kept are always those of a finite epoch, or the fit raises.
+and ends training at once ("diverged").  Keras keeps NaN weights as "best"
+when the first epoch is NaN; here the weights kept are always those of a
+finite epoch (the best one when restoring, else the last finite one: the
+engine replays the run up to it, see :func:`.engine.fit_engine`), or the fit
+raises.
 """
 
 import math
@@ -59,8 +61,7 @@ class StopState:
 
     Kept in variables (not loop tensors) so a run split into chunks of epochs
     (``verbose``) ends exactly as one unsplit run.  ``saved`` holds a copy of
-    the weights: the best epoch's when the rule restores them, otherwise the
-    last finite epoch's (what a diverged run falls back to).
+    the best epoch's weights when the rule restores them.
     """
 
     def __init__(self, tf, weights):
@@ -113,17 +114,13 @@ class StopState:
         """
         tf = self._tf
         noop = lambda: tf.constant(True)  # noqa: E731
-        keeps_best = tf.logical_and(args.enabled, args.restore)
 
         def diverge():
             self.diverged.assign(True)
             return tf.constant(True)
 
         def finite_epoch():
-            ruled = tf.cond(args.enabled, lambda: self._rule(args, epoch, current), noop)
-            with tf.control_dependencies([ruled]):
-                # Without best-weight restoring, keep the last finite epoch.
-                return tf.cond(keeps_best, noop, lambda: self._save(epoch))
+            return tf.cond(args.enabled, lambda: self._rule(args, epoch, current), noop)
 
         return tf.cond(finite, finite_epoch, diverge)
 
