@@ -268,6 +268,32 @@ def test_a_model_that_cannot_be_rebuilt_from_its_config_trains_on_keras(keras, c
     np.testing.assert_allclose(predict(model, X[:5]), model.predict(X[:5], verbose=0), atol=1e-6)
 
 
+def test_a_trace_leaves_nothing_in_tensorflows_gradient_registry(keras, cancer):
+    # Keras's optimizer traces a tf.custom_gradient, which TensorFlow registers
+    # globally and never removes; the registered closure held the whole traced
+    # graph, so evicted workers were never freed (8 MB a fit once a search had
+    # more architectures than the cache).
+    from tensorflow.python.framework import ops
+
+    X, _, y, _ = cancer
+    registry = ops._gradient_registry._registry
+    train(make_mlp(keras, X.shape[1], (5,)), X, y, epochs=1, batch_size=64)
+    before, traces = len(registry), cache.cache_info()["train_traces"]
+    for width in (6, 7, 9):  # new architectures: each traces
+        train(make_mlp(keras, X.shape[1], (width,)), X, y, epochs=1, batch_size=64)
+    assert cache.cache_info()["train_traces"] == traces + 3
+    assert len(registry) == before
+
+
+def test_evicted_workers_are_dropped(keras, cancer, monkeypatch):
+    X, _, y, _ = cancer
+    monkeypatch.setattr(cache, "MAX_ARCHITECTURES", 2)
+    for width in (3, 4, 5, 6):
+        train(make_mlp(keras, X.shape[1], (width,)), X, y, epochs=1, batch_size=64)
+    info = cache.cache_info()
+    assert info["train_keys"] == info["workers"] == 2
+
+
 def test_clear_cache_empties_both_caches(keras, cancer):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (7,))

@@ -80,6 +80,9 @@ class Worker:
         self.restore_mask = [id(v) in weight_ids for v in self.vars]
         self.stop_state = StopState(tf, self.vars)
         self.run = self._compile(tf, x_dtype, y_spec)
+        # Trace now (the signature fixes every shape but n), then drop what the
+        # trace left in TensorFlow's global registries (see cache.forget_trace).
+        cache.forget_trace(self.run.get_concrete_function().graph)
         self.restore_saved = tf.function(self._restore_saved, autograph=False)
 
     def _restore_saved(self):
