@@ -283,6 +283,11 @@ def test_a_trace_leaves_nothing_in_tensorflows_gradient_registry(keras, cancer):
         train(make_mlp(keras, X.shape[1], (width,)), X, y, epochs=1, batch_size=64)
     assert cache.cache_info()["train_traces"] == traces + 3
     assert len(registry) == before
+    # Keras's model.fit (the fallback path) traces anew for every model.
+    for _ in range(2):
+        keras_path(model=make_mlp(keras, X.shape[1], (5,)), x=X, y=y, epochs=1, batch_size=64,
+                   validation_data=(X[:40], y[:40]))
+    assert len(registry) == before
 
 
 def test_evicted_workers_are_dropped(keras, cancer, monkeypatch):

@@ -115,6 +115,36 @@ def _release(entries):
     del entries
 
 
+def forget_keras_traces(model):
+    """:func:`forget_trace` for the functions Keras's ``model.fit`` traced.
+
+    Keras 3 keeps them as ``tf.function`` objects inside the closures of
+    ``model.train_function`` and ``model.test_function``; each fit of a new
+    model traces them again (the Keras path has no cache), so without this
+    every such fit would leave its graphs in the registry.
+    """
+    try:
+        from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
+    except Exception:  # noqa: BLE001 - private API moved: keep the memory rather than fail
+        return
+    seen = set()
+    todo = [(getattr(model, name, None), 0) for name in ("train_function", "test_function")]
+    while todo:
+        obj, depth = todo.pop()
+        if obj is None or id(obj) in seen or depth > 4:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Function):
+            for concrete in obj._list_all_concrete_functions():
+                forget_trace(concrete.graph)
+            obj = obj.python_function
+        for cell in getattr(obj, "__closure__", None) or ():
+            try:
+                todo.append((cell.cell_contents, depth + 1))
+            except ValueError:  # an empty cell
+                pass
+
+
 def forget_trace(graph):
     """Remove the ``tf.custom_gradient`` registrations that tracing ``graph`` made.
 

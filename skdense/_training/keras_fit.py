@@ -7,6 +7,7 @@ data, routed ``fit__`` arguments, a model class with its own
 """
 
 from .._backend import load_keras
+from .cache import forget_keras_traces
 from .plan import TrainResult
 from .stop_rule import make_stop_callback
 
@@ -26,6 +27,7 @@ def fit_keras(model, x, y, plan, *, sample_weight, validation):
         verbose=plan.verbose,
         **plan.fit_kwargs,
     )
+    forget_keras_traces(model)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     n_epochs = len(next(iter(history.values()), []))
     best_epoch = None
