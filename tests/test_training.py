@@ -299,6 +299,17 @@ def test_evicted_workers_are_dropped(keras, cancer, monkeypatch):
     assert info["train_keys"] == info["workers"] == 2
 
 
+def test_a_worker_that_does_not_match_the_model_hands_over_to_keras(keras, cancer, monkeypatch):
+    # The engine copies weights by position; a worker whose variables do not
+    # match the model's (shapes or dtypes) must never train it.
+    from skdense._training import models
+
+    X, _, y, _ = cancer
+    monkeypatch.setattr(models, "same_structure", lambda a, b: False)
+    r = train(make_mlp(keras, X.shape[1], (8,)), X, y, epochs=2, batch_size=64)
+    assert r.engine == "keras" and len(r.history["loss"]) == 2
+
+
 def test_clear_cache_empties_both_caches(keras, cancer):
     X, _, y, _ = cancer
     model = make_mlp(keras, X.shape[1], (7,))

@@ -27,8 +27,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .._backend import load_tf
-from . import cache
-from .models import clone_compiled, same_structure
+from . import cache, models
+from .models import Unsupported, clone_compiled
 from .plan import TrainResult
 from .stop_rule import StopState
 
@@ -250,9 +250,9 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
     y_spec = (tuple(data.y.shape[1:]), data.y.dtype)
     with cache.worker_for(model, lambda: Worker(model, data.x.dtype, y_spec),
                           x_dtype=data.x.dtype, y_spec=y_spec) as worker:
-        if not (same_structure(worker.vars, user_vars)
-                and same_structure(worker.opt_vars, opt.variables)):
-            raise cache.Unsupported("worker structure differs from the model")
+        if not (models.same_structure(worker.vars, user_vars)
+                and models.same_structure(worker.opt_vars, opt.variables)):
+            raise Unsupported("worker structure differs from the model")
         state = worker.stop_state
 
         def start():
