@@ -14,8 +14,14 @@ import threading
 from .models import arch_key, compile_key
 
 # Keys kept per map; least recently used dropped first.  A cached worker of an
-# MLP costs about 10 MB (docs/performance.md), so 64 hold a typical grid.
+# MLP costs 10-25 MB (docs/performance.md), so 64 hold a typical grid.
 MAX_ARCHITECTURES = 64
+# Estimated bytes of the cached workers, at most: a worker costs about
+# BYTES_PER_NODE per node of its traced graph (fitted to measured RSS,
+# TensorFlow 2.21 on CPU: ~14 MB for one hidden layer, ~23 MB for four) plus
+# its variables.  The most recently used key is always kept.
+MAX_BYTES = 1 << 30
+BYTES_PER_NODE = 21_000
 MAX_IDLE_WORKERS = 4  # per key (threads fitting the same structure at once)
 
 # Every Keras model a fit builds creates named variables; TensorFlow's eager
@@ -37,6 +43,10 @@ class _Pool:
     def __init__(self):
         self.idle = []
         self.busy = 0
+        self.evicted = False  # dropped from _WORKERS: do not keep workers checked in
+
+    def cost(self):
+        return sum(getattr(w, "cost", 0) for w in self.idle)
 
 
 def count_trace(kind):
@@ -58,7 +68,7 @@ def worker_for(model, make_worker, *, x_dtype, y_spec):
         if pool is None:
             pool = _WORKERS[key] = _Pool()
         _WORKERS.move_to_end(key)
-        evicted = _evict(_WORKERS)
+        evicted = _evict_workers(pool)
         worker = pool.idle.pop() if pool.idle else None
         pool.busy += 1
     _release(evicted)
@@ -71,16 +81,19 @@ def worker_for(model, make_worker, *, x_dtype, y_spec):
 
 
 def _checkin(pool, worker):
+    evicted = []
     with _LOCK:
         pool.busy -= 1
-        if worker is not None and len(pool.idle) < MAX_IDLE_WORKERS:
+        if worker is not None and not pool.evicted and len(pool.idle) < MAX_IDLE_WORKERS:
             pool.idle.append(worker)
+            evicted = _evict_workers(pool)  # the new worker's bytes count now
         _FITS_SINCE_TRIM[0] += 1
         trim = _FITS_SINCE_TRIM[0] >= TRIM_KERNEL_CACHE_EVERY > 0 and not any(
             p.busy for p in _WORKERS.values()
         )
         if trim:
             _FITS_SINCE_TRIM[0] = 0
+    _release(evicted)
     if trim:
         trim_kernel_cache()
 
@@ -106,6 +119,24 @@ def _evict(table):
     evicted = []
     while len(table) > MAX_ARCHITECTURES:
         evicted.append(table.popitem(last=False)[1])
+    return evicted
+
+
+def _evict_workers(keep):
+    """Drop least recently used pools while over MAX_ARCHITECTURES or MAX_BYTES,
+    never ``keep``; return their idle workers (caller holds the lock)."""
+    evicted = []
+    total = sum(p.cost() for p in _WORKERS.values())
+    while len(_WORKERS) > 1 and (len(_WORKERS) > MAX_ARCHITECTURES or total > MAX_BYTES):
+        key, old = next(iter(_WORKERS.items()))
+        if old is keep:
+            _WORKERS.move_to_end(key)
+            continue
+        del _WORKERS[key]
+        old.evicted = True  # its busy workers are dropped at check-in
+        total -= old.cost()
+        evicted += old.idle
+        old.idle = []
     return evicted
 
 
@@ -146,7 +177,8 @@ def forget_keras_traces(model):
 
 
 def forget_trace(graph):
-    """Remove the ``tf.custom_gradient`` registrations that tracing ``graph`` made.
+    """Remove the ``tf.custom_gradient`` registrations that tracing ``graph``
+    made; return its number of nodes, nested functions included (None if unknown).
 
     Why: in graph mode ``tf.custom_gradient`` registers its gradient function
     in TensorFlow's global gradient registry under a unique name and never
@@ -165,12 +197,15 @@ def forget_trace(graph):
         registry = ops._gradient_registry._registry
         graph_def = graph.as_graph_def()
     except Exception:  # noqa: BLE001 - private API moved: keep the memory rather than fail
-        return
+        return None
+    n_nodes = 0
     for nodes in [graph_def.node, *(f.node_def for f in graph_def.library.function)]:
+        n_nodes += len(nodes)
         for node in nodes:
             attr = node.attr.get("_gradient_op_type")
             if attr is not None and attr.s.startswith(b"CustomGradient-"):
                 registry.pop(attr.s.decode(), None)
+    return n_nodes
 
 
 def trim_kernel_cache():
@@ -186,6 +221,8 @@ def clear_cache():
     """Drop every cached worker and compiled function (frees their memory)."""
     with _LOCK:
         entries = list(_WORKERS.values()) + list(_PREDICTORS.values())
+        for pool in _WORKERS.values():
+            pool.evicted = True  # busy workers are not kept at check-in
         _WORKERS.clear()
         _PREDICTORS.clear()
     _release(entries)
@@ -197,6 +234,7 @@ def cache_info():
         return {
             "train_keys": len(_WORKERS),
             "workers": sum(len(p.idle) + p.busy for p in _WORKERS.values()),
+            "train_bytes": sum(p.cost() for p in _WORKERS.values()),  # estimated, idle workers
             "predict_keys": len(_PREDICTORS),
             "train_traces": _TRACES["train"],
             "predict_traces": _TRACES["predict"],

@@ -82,7 +82,10 @@ class Worker:
         self.run = self._compile(tf, x_dtype, y_spec)
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
-        cache.forget_trace(self.run.get_concrete_function().graph)
+        n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
+        var_bytes = sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size
+                        for v in [*self.vars, *self.opt_vars, *self.stop_state.saved])
+        self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
         self.restore_saved = tf.function(self._restore_saved, autograph=False)
 
     def _restore_saved(self):

@@ -15,19 +15,21 @@ from .stop_rule import make_stop_callback
 def fit_keras(model, x, y, plan, *, sample_weight, validation):
     keras = load_keras()
     guard = make_stop_callback(keras, plan.stop)
-    hist = model.fit(
-        x,
-        y,
-        sample_weight=sample_weight,
-        validation_data=_keras_validation(validation),
-        epochs=plan.epochs,
-        batch_size=plan.batch_size,
-        shuffle=plan.shuffle,
-        callbacks=[*plan.callbacks, guard],
-        verbose=plan.verbose,
-        **plan.fit_kwargs,
-    )
-    forget_keras_traces(model)
+    try:
+        hist = model.fit(
+            x,
+            y,
+            sample_weight=sample_weight,
+            validation_data=_keras_validation(validation),
+            epochs=plan.epochs,
+            batch_size=plan.batch_size,
+            shuffle=plan.shuffle,
+            callbacks=[*plan.callbacks, guard],
+            verbose=plan.verbose,
+            **plan.fit_kwargs,
+        )
+    finally:  # a fit that raises (a callback, KeyboardInterrupt) traced too
+        forget_keras_traces(model)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     n_epochs = len(next(iter(history.values()), []))
     best_epoch = None
