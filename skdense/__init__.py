@@ -8,6 +8,8 @@ the first fit. ``from skdense import DenseClassifier`` works as usual.
 
 from typing import TYPE_CHECKING
 
+from ._lazy import attributes as _lazy_attributes
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -34,18 +36,4 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     from .preprocessing import Flatten, TabularPreprocessor
 
 
-def __getattr__(name):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    # __import__, not importlib.import_module: `python -X importtime` lists only
-    # the modules that the import statement's machinery (this one) loads.
-    target = module.lstrip(".")
-    value = getattr(__import__(target, globals(), None, [name], len(module) - len(target)), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY, __all__)

@@ -19,6 +19,8 @@ first use, and none imports TensorFlow.
 
 from typing import TYPE_CHECKING
 
+from .._lazy import attributes as _lazy_attributes
+
 # public name -> the module that defines it, imported on first access (PEP 562):
 # ``OutputFolder`` alone, what ``skdense compare --output`` checks first, needs
 # neither pandas nor scikit-learn.
@@ -89,18 +91,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    # __import__, not importlib.import_module: `python -X importtime` lists only
-    # the modules that the import statement's machinery (this one) loads.
-    target = module.lstrip(".")
-    value = getattr(__import__(target, globals(), None, [name], len(module) - len(target)), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY, __all__)
