@@ -38,7 +38,7 @@ from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
 if TYPE_CHECKING:  # for type checkers and documentation tools; see __getattr__
-    from .pipeline import AutoDense, make_dense_pipeline
+    from .pipeline import AutoDense, make_dense_pipeline  # noqa: F401
 
 __all__ = ["TabularPreprocessor", "Flatten"]
 
