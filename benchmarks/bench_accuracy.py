@@ -355,6 +355,7 @@ def candidates(task):
     out["r8_ens8_p20"] = pipe("robust_clip", n_ensemble=8, patience=20)
     out["r8_ens8_full_p20"] = pipe("robust_clip", n_ensemble=8, ensemble_adapters="full", patience=20)
     out["r8_ens16_p20"] = pipe("robust_clip", n_ensemble=16, patience=20)
+    out["r8_ens4_p20"] = pipe("robust_clip", n_ensemble=4, patience=20)
     out["r8_p20"] = pipe("robust_clip", patience=20)
     # Not a candidate: the remedy the docs suggest for skewed counts (hpc).
     out["quantile"] = v1("quantile", hidden_layer_sizes=(100,))
