@@ -1,6 +1,7 @@
 """The compiled-function cache frees what it evicts, and no fit leaves its
 traced graph in TensorFlow's global gradient registry."""
 
+import contextlib
 import gc
 
 import numpy as np
@@ -89,3 +90,26 @@ def test_byte_budget_bounds_the_cache(keras, small_cache, monkeypatch):
     info = cache.cache_info()
     assert info["train_keys"] == 1  # the most recently used key is always kept
     assert info["train_bytes"] > 0
+
+
+def test_an_evicted_worker_is_freed_before_the_fit_that_evicts_it_ends(keras, small_cache,
+                                                                     monkeypatch):
+    import weakref
+
+    monkeypatch.setattr(cache, "MAX_ARCHITECTURES", 1)
+    _fit(keras, 3)
+    (pool,) = cache._WORKERS.values()
+    old = weakref.ref(pool.idle[0])
+    del pool
+    freed_during_fit = []
+    real = cache.worker_for
+
+    def watching(*args, **kwargs):
+        with real(*args, **kwargs) as worker:
+            gc.collect()
+            freed_during_fit.append(old() is None)
+            yield worker
+
+    monkeypatch.setattr(cache, "worker_for", contextlib.contextmanager(watching))
+    _fit(keras, 4)  # another architecture evicts the first
+    assert freed_during_fit == [True]

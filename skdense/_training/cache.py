@@ -2,9 +2,9 @@
 
 Both are keyed by :func:`.models.arch_key` (the graph of the network, not its
 weights), so every fit of one architecture reuses one trace.  Both are bounded
-least-recently-used maps; an entry that falls out is released (see
-:func:`_release`) so that memory stays flat however many architectures a
-search cycles through.
+least-recently-used maps; an entry that falls out is dropped outside the
+lock, and nothing else holds its traced graph (:func:`forget_trace`), so
+memory stays flat however many architectures a search cycles through.
 """
 
 import collections
@@ -71,7 +71,7 @@ def worker_for(model, make_worker, *, x_dtype, y_spec):
         evicted = _evict_workers(pool)
         worker = pool.idle.pop() if pool.idle else None
         pool.busy += 1
-    _release(evicted)
+    del evicted  # free them now, not when this fit ends
     try:
         if worker is None:
             worker = make_worker()
@@ -93,7 +93,7 @@ def _checkin(pool, worker):
         )
         if trim:
             _FITS_SINCE_TRIM[0] = 0
-    _release(evicted)
+    del evicted
     if trim:
         trim_kernel_cache()
 
@@ -110,7 +110,7 @@ def predictor_for(key, make_predictor):
         fn = _PREDICTORS.setdefault(key, fn)
         _PREDICTORS.move_to_end(key)
         evicted = _evict(_PREDICTORS)
-    _release(evicted)
+    del evicted  # dropped outside the lock
     return fn
 
 
@@ -138,12 +138,6 @@ def _evict_workers(keep):
         evicted += old.idle
         old.idle = []
     return evicted
-
-
-def _release(entries):
-    """Drop evicted entries (outside the lock).  Nothing else holds their
-    traced graphs (see :func:`forget_trace`), so their memory is freed."""
-    del entries
 
 
 def forget_keras_traces(model):
@@ -225,7 +219,7 @@ def clear_cache():
             pool.evicted = True  # busy workers are not kept at check-in
         _WORKERS.clear()
         _PREDICTORS.clear()
-    _release(entries)
+    del entries  # dropped outside the lock
 
 
 def cache_info():
