@@ -1,9 +1,12 @@
 """DenseClassifier and DenseRegressor: the public estimators.
 
 Thin: they own the parameters, the tags and scikit-learn's data contract
-(validation, ``n_features_in_``, ``feature_names_in_``, the early-stopping
-split), and hand the network to a scikeras estimator built inside ``fit``
-(:mod:`skdense._scikeras`).  This module imports no TensorFlow.
+(validation of X, y and ``validation_data``, ``n_features_in_``,
+``feature_names_in_``), and run the fit path in order: settings
+(:mod:`skdense._params`), the target (:mod:`skdense._targets`), the plan of
+rows, weights and stop rule (:mod:`skdense._fitplan`), then the network and
+its training (:mod:`skdense._scikeras`).  A fit is all or nothing.  This
+module imports no TensorFlow.
 """
 
 import contextlib
@@ -277,6 +280,8 @@ class _DenseEstimator(BaseEstimator):
     def _check_validation_target(self, y_val, y, target):
         """y_val with the training target's shape and no missing values."""
         name = type(self).__name__
+        if y_val.ndim == 2 and y_val.shape[1] == 1 and y.ndim == 1:
+            y_val = y_val.ravel()  # a one-column frame or column vector
         if y_val.ndim != y.ndim or y_val.shape[1:] != y.shape[1:]:
             raise ValueError(
                 f"{name}.fit(validation_data=...): y_val has shape {y_val.shape}, but y has "
@@ -562,8 +567,6 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         self.classes_ = target.classes
 
     def _check_validation_target(self, y_val, y, target):
-        if y_val.ndim == 2 and y_val.shape[1] == 1 and y.ndim == 1:
-            y_val = y_val.ravel()
         y_val = super()._check_validation_target(y_val, y, target)
         if target.task != "multilabel":
             known = set(target.classes.tolist())

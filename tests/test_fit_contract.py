@@ -131,6 +131,8 @@ def test_validation_data_forms(cancer, diabetes_scaled):
     reg = DenseRegressor(epochs=2, random_state=0)
     reg.fit(Xd, yd, validation_data=(Xd[:20], yd[:20].astype(str)))  # numbers as text
     assert np.isfinite(reg.history_["val_loss"]).all()
+    reg.fit(Xd, yd, validation_data=(Xd[:20], yd[:20, None]))  # a one-column y_val
+    assert np.isfinite(reg.history_["val_loss"]).all()
 
 
 # --------------------------------------------------------------------------
