@@ -10,6 +10,10 @@ multiclass k units, softmax     categorical cross-entropy
 multilabel k units, sigmoid     binary cross-entropy
 regression k units, linear      mean squared error
 ========== ==================== ==========================
+
+With ``n_ensemble > 1`` the hidden layers and the output are those of an
+efficient ensemble (:mod:`skdense._ensemble`) and the loss is averaged over
+its members (:func:`training_loss`).
 """
 
 import numpy as np
