@@ -6,7 +6,11 @@ user's model, compiled the same way, kept in :mod:`.cache` under a key of
 everything that changes the graph.  A fit copies the model's weights and
 optimizer state into a free worker, runs, and copies them back, so the trained
 object is the user's own Keras model and every fit of one architecture
-(grid-search folds and candidates, fresh clones) reuses one trace.  The
+(grid-search folds and candidates, fresh clones) reuses one trace.  A large
+network (weights and optimizer state above :data:`.cache.IN_PLACE_BYTES`)
+trains in place instead: its worker is built around the user's model itself,
+for this fit only, so the weights and optimizer state exist once
+(``benchmarks/bench_peak_memory.py``).  The
 per-step graph is Keras's own: the model's call, its compiled loss
 (``compute_loss``, with regularisation losses) and its optimizer's
 ``apply_gradients``.
@@ -21,6 +25,7 @@ arrays), :class:`LoopArgs` (epochs, minibatches, shuffling) and
 :class:`StopArgs` (the stop rule's numbers), so a call site reads by names.
 """
 
+import contextlib
 import sys
 from typing import NamedTuple
 
@@ -67,26 +72,51 @@ class StopArgs(NamedTuple):
 
 
 class Worker:
-    """A clone of a model, its stop state, and the compiled whole-training function."""
+    """The compiled whole-training function, the stop state, and the model it trains.
 
-    def __init__(self, model, x_dtype, y_spec):
+    By default the model is a clone of the user's (cached, see :mod:`.cache`):
+    a fit copies the user's weights and optimizer state in (:meth:`load`) and
+    back out (:meth:`unload`).  ``in_place=True`` trains the user's model
+    itself: no clone, no copies, not cached; for large networks, whose clone
+    would double the weights and optimizer state in memory while the trace it
+    saves is worth nothing next to their compute (see
+    :data:`.cache.IN_PLACE_BYTES`).  Both give bit-identical results.
+    """
+
+    def __init__(self, model, x_dtype, y_spec, *, in_place=False):
         tf = load_tf()
-        self.model = m = clone_compiled(model)
+        self.in_place = in_place
+        self.model = m = model if in_place else clone_compiled(model)
         opt = m.optimizer
-        opt.build(m.trainable_variables)
+        if not opt.built:
+            opt.build(m.trainable_variables)
         self.vars = list(m.trainable_variables) + list(m.non_trainable_variables)
         self.opt_vars = list(opt.variables)
         weight_ids = {id(v) for v in m.weights}
         self.restore_mask = [id(v) in weight_ids for v in self.vars]
-        self.stop_state = StopState(tf, self.vars)
+        # In place there is no copy of the starting weights to replay a
+        # diverged run from: the stop state keeps the last finite epoch's.
+        self.stop_state = StopState(tf, self.vars, keep_last_finite=in_place)
         self.run = self._compile(tf, x_dtype, y_spec)
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
-        var_bytes = sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size
-                        for v in [*self.vars, *self.opt_vars, *self.stop_state.saved])
+        var_bytes = models.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
         self.restore_saved = tf.function(self._restore_saved, autograph=False)
+
+    def load(self, user_vars, user_opt_vars):
+        """Start a fit from the user's weights and optimizer state."""
+        if not self.in_place:
+            copy_values(self.vars, user_vars)
+            copy_values(self.opt_vars, user_opt_vars)
+        self.stop_state.reset()
+
+    def unload(self, user_vars, user_opt_vars):
+        """Hand the trained weights and optimizer state back to the user's model."""
+        if not self.in_place:
+            copy_values(user_vars, self.vars)
+            copy_values(user_opt_vars, self.opt_vars)
 
     def _restore_saved(self):
         self.stop_state.restore_saved(self.restore_mask)
@@ -251,19 +281,9 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         opt.build(model.trainable_variables)
     user_vars = list(model.trainable_variables) + list(model.non_trainable_variables)
     y_spec = (tuple(data.y.shape[1:]), data.y.dtype)
-    with cache.worker_for(model, lambda: Worker(model, data.x.dtype, y_spec),
-                          x_dtype=data.x.dtype, y_spec=y_spec) as worker:
-        if not (models.same_structure(worker.vars, user_vars)
-                and models.same_structure(worker.opt_vars, opt.variables)):
-            raise Unsupported("worker structure differs from the model")
+    with _acquire_worker(model, user_vars, data.x.dtype, y_spec) as worker:
         state = worker.stop_state
-
-        def start():
-            copy_values(worker.vars, user_vars)
-            copy_values(worker.opt_vars, opt.variables)
-            state.reset()
-
-        start()
+        worker.load(user_vars, opt.variables)
         # verbose prints after every epoch, so it runs one epoch per call.
         chunk = 1 if plan.verbose else plan.epochs
         losses, val_losses = [], []
@@ -288,18 +308,21 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         if restore and bool(state.has_saved.numpy()):
             worker.restore_saved()  # the best epoch's weights (always a finite one)
             kept_epoch = best_epoch if diverged else None
+        elif diverged and len(losses) > 1 and worker.in_place:
+            # In place, the stop state kept the last finite epoch's weights.
+            worker.restore_saved()
+            kept_epoch = len(losses) - 1
         elif diverged and len(losses) > 1:
             # No copy of the last finite epoch was kept (it would cost a copy of
             # the weights every epoch): replay the run from the same start,
             # seed and data up to it.  The engine is deterministic, so this
             # ends on the same weights.
-            start()
+            worker.load(user_vars, opt.variables)
             args = LoopArgs(epoch_start=tf.constant(0, tf.int64),
                             epoch_stop=tf.constant(len(losses) - 1, tf.int64), **loop)
             worker.run(data, args, stop._replace(enabled=tf.constant(False)))
             kept_epoch = len(losses) - 1
-        copy_values(user_vars, worker.vars)
-        copy_values(opt.variables, worker.opt_vars)
+        worker.unload(user_vars, opt.variables)
     # Keras reports float32 loss values; do the same so histories compare.
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:
@@ -314,6 +337,27 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         diverged_epoch=len(losses) if diverged else None,
         kept_epoch=kept_epoch,
     )
+
+
+def _acquire_worker(model, user_vars, x_dtype, y_spec):
+    """The worker for this fit: a cached clone, or, when the weights and
+    optimizer state exceed :data:`.cache.IN_PLACE_BYTES`, one that trains
+    ``model`` in place (built for this fit only, dropped after it)."""
+    opt = model.optimizer
+    if models.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
+        return contextlib.nullcontext(Worker(model, x_dtype, y_spec, in_place=True))
+    return _cached_worker(model, user_vars, x_dtype, y_spec)
+
+
+@contextlib.contextmanager
+def _cached_worker(model, user_vars, x_dtype, y_spec):
+    opt = model.optimizer
+    with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec),
+                          x_dtype=x_dtype, y_spec=y_spec) as worker:
+        if not (models.same_structure(worker.vars, user_vars)
+                and models.same_structure(worker.opt_vars, opt.variables)):
+            raise Unsupported("worker structure differs from the model")
+        yield worker
 
 
 def _print_epochs(first, total, losses, val_losses):
