@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
-from . import _training  # noqa: E402
+from . import _resources, _training  # noqa: E402
 from ._training.models import BUILD_LOCK  # noqa: E402
 from ._model import (  # noqa: E402
     build_dense_network,
@@ -50,10 +50,19 @@ def train(kind, settings, plan):
     ``kind`` is "classifier" or "regressor".  Raises before training when a
     setting cannot take effect on the model (see :func:`_check_training_options`).
     """
+    name = "DenseClassifier" if kind == "classifier" else "DenseRegressor"
+    if not plan.user_model:
+        _check_memory(name, settings, plan)  # before anything large is allocated
     est = _make_estimator(kind, settings, plan)
     with _seeded_build(plan):
         est.initialize(plan.X, plan.y)
         est._ensure_compiled_model()
+    if plan.user_model:
+        # A user's model: its size is known once it is built, before training.
+        _resources.check_model_memory(
+            name, est.model_.count_params(), optimizer=est.model_.optimizer,
+            n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
+        )
     _check_training_options(est.model_, settings, plan)
     X, y, sample_weight = plan.X, plan.y, plan.sample_weight
     if sample_weight is not None:
@@ -76,6 +85,28 @@ def train(kind, settings, plan):
     )
     est.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
     return est, result
+
+
+def _check_memory(name, settings, plan):
+    """Refuse a network of skdense's that cannot train in this machine's memory
+    (:mod:`skdense._resources`); arithmetic only, before it is built."""
+    network = _resources.Network(
+        n_features=plan.X.shape[1],
+        hidden_layer_sizes=tuple(int(u) for u in settings.hidden_layer_sizes),
+        n_outputs=_resources.output_width(plan.target, plan.y),
+        n_ensemble=settings.n_ensemble,
+        ensemble_adapters=settings.ensemble_adapters,
+        feature_scaling=bool(settings.feature_scaling),
+        n_embedded=len(continuous_columns(plan.X)) if settings.numeric_embedding else 0,
+    )
+    _resources.check_fit_memory(
+        name, network, optimizer=settings.optimizer, batch_size=plan.training.batch_size,
+        n_rows=plan.n_train, n_val_rows=_n_val_rows(plan),
+    )
+
+
+def _n_val_rows(plan):
+    return 0 if plan.validation is None else len(plan.validation.x)
 
 
 def _make_estimator(kind, settings, plan):
