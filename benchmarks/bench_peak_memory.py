@@ -12,6 +12,7 @@ refuse networks that cannot fit in memory.
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --sizes 50 200  # MB of weights
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --no-early-stopping
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --refusal  # the guard's refusal
+    PYTHONPATH=. python benchmarks/bench_peak_memory.py --activations  # per-row copies
 
 Each size runs twice, side by side: on the engine's cached clone of the model
 (forced; how every network trained before large ones trained in place) and as
@@ -44,7 +45,7 @@ def width_for(weight_mb):
     return int((-b + (b * b + 4 * params) ** 0.5) / 2)
 
 
-def child(weight_mb, early_stopping, clone):
+def child(width, rows, batch_size, early_stopping, clone):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import numpy as np
 
@@ -57,15 +58,15 @@ def child(weight_mb, early_stopping, clone):
         cache.IN_PLACE_BYTES = 1 << 62  # every network trains on a cached clone
 
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(N_ROWS, N_FEATURES)).astype(np.float32)
+    X = rng.normal(size=(rows, N_FEATURES)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    h = width_for(weight_mb)
+    h = width
     # A tiny fit first, so the lazily imported parts of the fit path are loaded.
-    DenseClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X, y)
+    DenseClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X[:N_ROWS], y[:N_ROWS])
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     t0 = time.perf_counter()
     est = DenseClassifier(
-        hidden_layer_sizes=(h, h), epochs=1, batch_size=64, early_stopping=early_stopping,
+        hidden_layer_sizes=(h, h), epochs=1, batch_size=batch_size, early_stopping=early_stopping,
         random_state=0,
     ).fit(X, y)
     seconds = time.perf_counter() - t0
@@ -114,8 +115,8 @@ def refusal():
               f"{rss_mb():>12.0f} {grew:>16}")
 
 
-def run_child(size, early_stopping, clone):
-    cmd = [sys.executable, __file__, "--child", str(size)]
+def run_child(width, early_stopping, clone, rows=N_ROWS, batch_size=64):
+    cmd = [sys.executable, __file__, "--child", str(width), str(rows), str(batch_size)]
     if not early_stopping:
         cmd.append("--no-early-stopping")
     if clone:
@@ -128,6 +129,21 @@ def run_child(size, early_stopping, clone):
     return json.loads(lines[-1])
 
 
+def activations():
+    """Bytes per activation value kept by a training step: one network, two batch sizes."""
+    width, rows, batches = 2048, 16384, (64, 16384)
+    runs = [run_child(width, False, False, rows=rows, batch_size=b) for b in batches]
+    grew = [r["peak"] - r["baseline"] for r in runs]
+    values = 2 * width + N_FEATURES + 1  # per row: inputs, hidden layers, output
+    copies = (grew[1] - grew[0]) / ((batches[1] - batches[0]) * values * 4)
+    print(f"({width}, {width}) on {rows} rows x {N_FEATURES} features, 1 epoch, no early "
+          f"stopping; weights {runs[0]['weights'] / 1e6:.0f} MB")
+    for b, g in zip(batches, grew):
+        print(f"batch_size {b:>6}: peak - baseline {g / 1e6:>7.0f} MB")
+    print(f"the larger batch added {copies:.2f} float32 copies of each row's activations")
+    print(f"skdense imported from {runs[0]['skdense']}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=[50, 200, 800],
@@ -135,15 +151,20 @@ def main():
     parser.add_argument("--no-early-stopping", action="store_true")
     parser.add_argument("--refusal", action="store_true",
                         help="time the refusal of (30000, 30000) and (10**6, 10**6) instead")
-    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--activations", action="store_true",
+                        help="measure the activations' copies (two batch sizes) instead")
+    parser.add_argument("--child", type=int, nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--clone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.refusal:
         refusal()
         return
+    if args.activations:
+        activations()
+        return
     early_stopping = not args.no_early_stopping
     if args.child is not None:
-        child(args.child, early_stopping, args.clone)
+        child(*args.child, early_stopping, args.clone)
         return
     es = "on (restore_best_weights)" if early_stopping else "off"
     print(f"{N_ROWS} rows x {N_FEATURES} features, 1 epoch, batch 64, early stopping {es}")
@@ -155,7 +176,7 @@ def main():
         row = []
         for clone in (True, False):
             try:
-                r = run_child(size, early_stopping, clone)
+                r = run_child(width_for(size), early_stopping, clone)
             except RuntimeError as exc:
                 print(f"{size:>10.0f} failed: {exc}")
                 break

@@ -20,6 +20,7 @@ building, from the built model's weights.
 Nothing here imports TensorFlow.
 """
 
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -47,11 +48,12 @@ OPTIMIZER_SLOTS = {
     "nadam": 2, "ftrl": 2, "lion": 1, "lamb": 2, "adafactor": 2,
 }
 
-# Activations: per row of a minibatch, each layer's output is kept for the
-# backward pass together with its pre-activation, and the backward pass makes
-# a gradient of each (an estimate; negligible next to the weights in the
-# benchmark's networks, but not for wide networks with large batches).
-ACTIVATION_COPIES = 4
+# Activations: float32 copies of every layer's output per row of a
+# minibatch that a training step holds at its peak.  Measured 2.04 with relu
+# (benchmarks/bench_peak_memory.py --activations: the same network at batch
+# sizes 64 and 16384); 3 leaves room for activations that keep their input
+# for the gradient (gelu, swish) and for dropout masks (not measured).
+ACTIVATION_COPIES = 3
 EVAL_ROWS = 8192  # validation rows per forward pass (skdense._training.engine.EVAL_ROWS)
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
 # PeriodicEmbedding's defaults (skdense._layers): frequencies and output width.
@@ -204,8 +206,31 @@ def check_fit_memory(estimator_name, network, *, optimizer, batch_size, n_rows, 
     if available is None or estimate.total <= available.bytes:
         return estimate
     raise InsufficientMemoryError(
-        _message(estimator_name, network, estimate, available, optimizer, batch_size)
+        _message(estimator_name, network, estimate, available, optimizer, batch_size,
+                 fits=_widest_that_fits(network, available, optimizer, batch_size, n_rows,
+                                        n_val_rows))
     )
+
+
+def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_rows):
+    """The largest width ``w`` for which ``hidden_layer_sizes=(w,) * depth`` fits
+    (everything else unchanged), or None when not even width 1 does."""
+    depth = len(network.hidden_layer_sizes)
+
+    def fits(width):
+        candidate = dataclasses.replace(network, hidden_layer_sizes=(width,) * depth)
+        return estimate_fit_memory(
+            candidate, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows,
+            n_val_rows=n_val_rows,
+        ).total <= available.bytes
+
+    if depth == 0 or not fits(1):
+        return None
+    lo, hi = 1, max(network.hidden_layer_sizes)
+    while lo < hi:  # fits(lo) holds
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
 
 
 def check_model_memory(estimator_name, n_params, *, optimizer, n_rows, n_val_rows, n_features,
@@ -241,15 +266,19 @@ def _gb(n):
     return f"{gb:.2f}" if gb < 10 else f"{gb:.1f}" if gb < 100 else f"{gb:,.0f}"
 
 
-def _message(name, network, estimate, available, optimizer, batch_size):
+def _message(name, network, estimate, available, optimizer, batch_size, fits):
     sizes = tuple(network.hidden_layer_sizes)
     ratio = estimate.training_state / max(estimate.weights, 1)
     what = f"{name}(hidden_layer_sizes={sizes}"
     if network.n_ensemble > 1:
         what += f", n_ensemble={network.n_ensemble}"
     what += f") on {network.n_features:,} input features"
+    smaller = "smaller hidden_layer_sizes (the weights grow with the product of adjacent widths"
+    if fits is not None and fits < max(sizes):
+        widest = f"({', '.join([str(fits)] * len(sizes))}{',' * (len(sizes) == 1)})"
+        smaller += f"; at most about {widest} fits"
     advice = [
-        "smaller hidden_layer_sizes (the weights grow with the product of adjacent widths)",
+        smaller + ")",
         "fewer input features (e.g. feature selection or PCA before it in the Pipeline)",
     ]
     if estimate.activations > 0.1 * estimate.total:

@@ -1,6 +1,8 @@
 """The memory guard (skdense._resources) and the engine's in-place worker for
 large networks (skdense._training.engine.Worker(in_place=True))."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
@@ -67,6 +69,13 @@ def test_a_network_too_large_is_refused_before_it_is_built(
     assert f"({weights_gb} as float32)" in message
     assert "smaller hidden_layer_sizes" in message and "fewer input features" in message
     assert not hasattr(est, "model_")
+    # The widest network of the same depth that fits is suggested, and it fits.
+    width = int(re.search(r"at most about \((\d+), \1\) fits", message).group(1))
+    for w, refused in ((width, False), (width + 1, True)):
+        total = _resources.estimate_fit_memory(
+            Network(20, (w, w), 1), optimizer="adam", batch_size=64, n_rows=108, n_val_rows=12
+        ).total
+        assert (total > available.bytes) is refused
 
 
 def test_the_advice_names_the_parameters_that_make_the_network_large(data, available, nothing_built):
