@@ -285,3 +285,32 @@ def test_a_diverged_run_in_place_keeps_the_last_finite_epoch_like_the_replay(in_
     assert all(np.isfinite(w).all() for w in weights[True])
     for wa, wb in zip(weights[False], weights[True]):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_an_in_place_worker_and_its_copy_of_the_weights_end_with_the_fit(data, in_place,
+                                                                          monkeypatch):
+    # Without the garbage collector: a reference cycle through the worker
+    # would keep its copy of the weights (as large as the network) alive
+    # until the next collection.
+    import gc
+    import weakref
+
+    from skdense._training import engine
+
+    made = []
+    init = engine.Worker.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append((weakref.ref(self), [weakref.ref(v) for v in self.stop_state.saved]))
+
+    monkeypatch.setattr(engine.Worker, "__init__", recording_init)
+    in_place(True)
+    X, y = data
+    gc.disable()
+    try:
+        DenseClassifier(hidden_layer_sizes=(8,), epochs=2, random_state=0).fit(X, y)
+        (worker, saved), = made
+        assert saved and worker() is None and all(s() is None for s in saved)
+    finally:
+        gc.enable()

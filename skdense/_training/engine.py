@@ -103,7 +103,8 @@ class Worker:
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
         var_bytes = models.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
-        self.restore_saved = tf.function(self._restore_saved, autograph=False)
+        self.restore_saved = tf.function(_restorer(self.stop_state, self.restore_mask),
+                                         autograph=False)
 
     def load(self, user_vars, user_opt_vars):
         """Start a fit from the user's weights and optimizer state."""
@@ -117,10 +118,6 @@ class Worker:
         if not self.in_place:
             copy_values(user_vars, self.vars)
             copy_values(user_opt_vars, self.opt_vars)
-
-    def _restore_saved(self):
-        self.stop_state.restore_saved(self.restore_mask)
-        return load_tf().constant(0)
 
     def _compile(self, tf, x_dtype, y_spec):
         m = self.model
@@ -337,6 +334,19 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         diverged_epoch=len(losses) if diverged else None,
         kept_epoch=kept_epoch,
     )
+
+
+def _restorer(state, mask):
+    """The body of ``Worker.restore_saved``.  A closure over the stop state, not
+    a bound method: the worker holding a function that holds the worker would
+    be a reference cycle, and an in-place worker's copy of the weights would
+    then live until the garbage collector runs, not end with the fit."""
+
+    def restore_saved():
+        state.restore_saved(mask)
+        return load_tf().constant(0)
+
+    return restore_saved
 
 
 def _acquire_worker(model, user_vars, x_dtype, y_spec):
