@@ -17,7 +17,11 @@ __all__ = [
     "DenseRegressor",
     "Flatten",
     "TabularPreprocessor",
+    "export_serving",
+    "load",
+    "load_network",
     "make_dense_pipeline",
+    "save",
     "__version__",
 ]
 
@@ -28,10 +32,15 @@ _LAZY = {
     "Flatten": ".preprocessing",
     "TabularPreprocessor": ".preprocessing",
     "make_dense_pipeline": ".pipeline",
+    "save": ".persistence",
+    "load": ".persistence",
+    "load_network": ".persistence",
+    "export_serving": ".persistence",
 }
 
 if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
     from ._estimators import DenseClassifier, DenseRegressor
+    from .persistence import export_serving, load, load_network, save
     from .pipeline import make_dense_pipeline
     from .preprocessing import Flatten, TabularPreprocessor
 

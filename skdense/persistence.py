@@ -1,0 +1,963 @@
+"""Saving and loading fitted estimators and pipelines without pickle.
+
+:func:`save` writes one zip file; :func:`load` reads it back without running
+code from the file: no pickle, no Python names looked up from the file
+except in fixed tables of skdense's own types.
+
+- ``manifest.json``: the format, its version, the library versions, and
+  what the file holds: one estimator, or an object stored with ``skops``.
+- ``estimators/<i>.json``: a ``DenseClassifier`` or ``DenseRegressor``:
+  its parameters, what ``fit`` learnt (``classes_``, ``history_``,
+  ``n_iter_``, ``feature_names_in_``...), the target's encoding and scaling,
+  in plain JSON (arrays as lists with their dtype).
+- ``estimators/<i>.keras``: its network, Keras's own format, loaded with
+  ``safe_mode=True`` after its configuration has been checked against the
+  Keras and skdense types a network is made of.
+- ``object.skops``: anything else (a ``Pipeline``, a ``ColumnTransformer``,
+  ``GridSearchCV``...), stored with skops (scikit-learn's secure-persistence
+  format), each skdense estimator inside replaced by a reference to its
+  ``estimators/<i>`` entry.
+
+:func:`load_network` loads a bare network saved with ``model_.save(path)``;
+:func:`export_serving` writes a TensorFlow SavedModel whose outputs are
+decoded (probabilities in ``classes_`` order, regression values in the
+target's units).  See the "Saving and loading" page of the documentation.
+"""
+
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+__all__ = [
+    "UntrustedContentError",
+    "export_serving",
+    "load",
+    "load_network",
+    "save",
+]
+
+FORMAT = "skdense"
+FORMAT_VERSION = 1
+
+_MANIFEST = "manifest.json"
+_SKOPS_MEMBER = "object.skops"
+_SERVING_JSON = "skdense_serving.json"
+
+# The types a skops part may hold besides scikit-learn's, NumPy's and SciPy's
+# (which skops trusts by default); a user adds their own with load(trusted=...).
+SKOPS_TRUSTED = (
+    "skdense.persistence._EstimatorRef",
+    "skdense.pipeline.AutoDense",
+    "skdense.preprocessing.Flatten",
+    "skdense.preprocessing.TabularPreprocessor",
+    "skdense.preprocessing._to_float",
+    "skdense.preprocessing._to_labels",
+    "skdense.preprocessing.smooth_clip",
+    # SimpleImputer's fitted dtype: skops rebuilds it from an empty array
+    # loaded with allow_pickle=False (its DTypeNode), so no code runs.
+    "numpy.dtype",
+)
+
+
+class UntrustedContentError(ValueError):
+    """A file names a type, or holds content, that skdense does not load.
+
+    Raised before anything from the file is constructed: a type outside
+    skdense's tables, a Keras layer that runs stored Python code (``Lambda``),
+    or a skops type not trusted.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def save(obj, path):
+    """Save a fitted estimator or pipeline to ``path``, in a format that loads without
+    running code.
+
+    Parameters
+    ----------
+    obj : DenseClassifier, DenseRegressor, or a fitted scikit-learn estimator
+        A fitted skdense estimator, or any fitted scikit-learn object that
+        holds them (``Pipeline``, ``make_dense_pipeline()``,
+        ``ColumnTransformer`` steps, ``GridSearchCV``...).  Objects other than
+        a bare skdense estimator are stored with skops (``pip install skops``).
+    path : str or path-like
+        The file to write (a zip archive; ``.skdense`` is a good suffix).  It
+        is written to a temporary file first and moved into place, so an
+        interrupted save never leaves a half-written file at ``path``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        ``obj`` is not fitted.
+    ValueError
+        A parameter or attribute holds something the format cannot store
+        without code (a callback, a builder function, ``model=``...): the
+        message names it.
+
+    See Also
+    --------
+    load : read the file back.
+    """
+    from sklearn.base import BaseEstimator
+
+    writer = _Writer()
+    if _is_dense(obj):
+        _check_fitted_dense(obj)
+        writer.add_estimator(obj)
+        root = "estimator"
+        skops_bytes = None
+    else:
+        if not isinstance(obj, BaseEstimator):
+            raise TypeError(
+                f"save() stores scikit-learn estimators (a fitted DenseClassifier, "
+                f"DenseRegressor, Pipeline...); got {type(obj).__name__}."
+            )
+        _check_fitted_object(obj)
+        sio = _skops()
+        substituted = _substitute(obj, writer, {})
+        try:
+            skops_bytes = sio.dumps(substituted)
+        except Exception as err:
+            raise ValueError(
+                f"skops could not store this {type(obj).__name__}: {err}. Store the "
+                "parts that it can, or use pickle/joblib for a destination you trust."
+            ) from err
+        stray = [t for t in sio.get_untrusted_types(data=skops_bytes) if _is_skdense_estimator_name(t)]
+        if stray:
+            raise ValueError(
+                f"This {type(obj).__name__} holds {stray[0]} inside an object that save() "
+                "does not look into (it looks into lists, tuples, dicts and "
+                "scikit-learn's objects). Keep skdense estimators in Pipeline steps or "
+                "estimator attributes."
+            )
+        root = "skops"
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "root": root,
+        "estimators": len(writer.records),
+        "versions": _versions(),
+    }
+    writer.write(os.fspath(path), manifest, skops_bytes)
+
+
+def load(path, *, trusted=None):
+    """Load what :func:`save` wrote; nothing in the file runs as code.
+
+    Parameters
+    ----------
+    path : str or path-like
+    trusted : list of str, default=None
+        Extra types the skops part of a pipeline may hold (your own
+        transformers, by fully qualified name such as ``"mypkg.MyScaler"``),
+        beyond what skops trusts by default (scikit-learn's estimators, NumPy's
+        and SciPy's types) and skdense's own.  The error for an untrusted type
+        lists the types to pass.  Check a file's
+        types first with ``skops.io.get_untrusted_types``; only list types whose
+        loading you trust.
+
+    Returns
+    -------
+    object
+        The fitted estimator or pipeline, ready to predict, refit, clone or
+        pickle.
+
+    Raises
+    ------
+    UntrustedContentError
+        The file names a type skdense does not load, or holds a Keras layer
+        that runs stored code; nothing was constructed from it.
+    ValueError
+        ``path`` is not a file written by :func:`save`.
+    """
+    path = os.fspath(path)
+    zf = _open_zip(path, "a skdense file (written by skdense.persistence.save)")
+    with zf, tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
+        manifest = _read_manifest(zf, path)
+        n = manifest.get("estimators")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"{path}: manifest.json names {n!r} estimators; expected a count.")
+        estimators = [_read_estimator(zf, i, tmp, path) for i in range(n)]
+        if manifest["root"] == "estimator":
+            if n != 1:
+                raise ValueError(f"{path}: an estimator file holds {n} estimators; expected 1.")
+            return estimators[0]
+        obj = _skops_loads(_read_member(zf, _SKOPS_MEMBER, path), trusted, path)
+    used = set()
+    obj = _resolve(obj, estimators, used, {})
+    if used != set(range(n)):
+        raise ValueError(
+            f"{path}: the skops part refers to estimators {sorted(used)}, but the file "
+            f"holds {n}; the file was altered or is damaged."
+        )
+    return obj
+
+
+def load_network(path):
+    """Load a bare Keras network saved with ``est.model_.save(path)``.
+
+    skdense's layers (``FeatureScaling``, ``PeriodicEmbedding``, the
+    ensemble's ``EnsembleDense``...) are registered first, and the file's
+    configuration is checked before Keras reads it: only Keras's and
+    skdense's types load, ``safe_mode=True``, no ``Lambda`` layer.
+
+    The bare network outputs what it was trained on, not what the estimator
+    returns: a classifier's probabilities in ``classes_`` order (binary: one
+    column, the probability of ``classes_[1]``), and a regressor's values
+    standardised, ``(y - mean) / scale``.  The labels and the scaling are not
+    in a ``.keras`` file: save the estimator with :func:`save` to keep them,
+    or export it with :func:`export_serving`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.keras`` file.
+
+    Returns
+    -------
+    keras.Model
+    """
+    path = os.fspath(path)
+    _check_keras_file(path, path)
+    return _load_keras_model(path)
+
+
+def export_serving(estimator, path):
+    """Export a fitted estimator's network as a TensorFlow SavedModel with decoded outputs.
+
+    The SavedModel's endpoint ``serve`` (also its ``serving_default``
+    signature) takes a float32 matrix ``(n_samples, n_features_in_)`` and
+    returns, as float64:
+
+    - for a ``DenseClassifier``, ``predict_proba``: the probability of each
+      class in ``classes_`` order (binary: two columns), of each label for a
+      multilabel target;
+    - for a ``DenseRegressor``, ``predict``: values in the target's units (the
+      standardisation is undone inside the function), shape ``(n,)`` for a
+      one-column target.
+
+    The labels are written next to it, in ``skdense_serving.json``
+    (``classes``, ``task``, ``n_features_in``, ``feature_names_in``): the
+    label of a row is ``classes[argmax(probabilities)]``.  Preprocessing
+    steps of a Pipeline are not part of the export: apply them before.
+
+    Parameters
+    ----------
+    estimator : fitted DenseClassifier or DenseRegressor
+    path : str or path-like
+        The SavedModel directory to write.
+    """
+    if not _is_dense(estimator):
+        what = type(estimator).__name__
+        hint = (
+            " Export its last step (pipe[-1]) and apply pipe[:-1].transform(X) before "
+            "calling the SavedModel: scikit-learn's preprocessing does not run inside "
+            "TensorFlow."
+            if hasattr(estimator, "steps")
+            else ""
+        )
+        raise TypeError(
+            f"export_serving exports a fitted DenseClassifier or DenseRegressor; got {what}."
+            + hint
+        )
+    _check_fitted_dense(estimator, action="export_serving() exports")
+    from . import _scikeras
+    from ._backend import load_keras, load_tf
+
+    tf, keras = load_tf(), load_keras()
+    path = os.fspath(path)
+    encoder = _scikeras.target_encoder(estimator.keras_estimator_)
+    model = estimator.model_
+    task = encoder.get_metadata()["skdense_task_"]
+    n_features = estimator.n_features_in_
+
+    if task == "regression":
+        mean = tf.constant(np.asarray(encoder.mean_, dtype=np.float64))
+        scale = tf.constant(np.asarray(encoder.scale_, dtype=np.float64))
+        one_column = encoder.y_ndim_ == 1
+
+        def serve(features):
+            out = tf.cast(model(features, training=False), tf.float64) * scale + mean
+            return tf.reshape(out, [-1]) if one_column else out
+
+    elif task == "binary":
+
+        def serve(features):
+            p1 = tf.cast(model(features, training=False), tf.float64)[:, -1:]
+            return tf.concat([1.0 - p1, p1], axis=1)
+
+    else:
+
+        def serve(features):
+            return tf.cast(model(features, training=False), tf.float64)
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serve",
+        serve,
+        input_signature=[tf.TensorSpec((None, n_features), tf.float32, name="features")],
+    )
+    archive.write_out(path, verbose=False)
+    names = getattr(estimator, "feature_names_in_", None)
+    info = {
+        "estimator": type(estimator).__name__,
+        "task": task,
+        "endpoint": "serve",
+        "input": f"float32 matrix (n_samples, {n_features})",
+        "output": (
+            "float64 values in the target's units (predict)"
+            if task == "regression"
+            else "float64 probabilities, one column per entry of classes (predict_proba)"
+        ),
+        "classes": None if task == "regression" else _plain_list(estimator.classes_, "classes_"),
+        "n_features_in": int(n_features),
+        "feature_names_in": None if names is None else _plain_list(names, "feature_names_in_"),
+        "versions": _versions(),
+    }
+    with open(os.path.join(path, _SERVING_JSON), "w") as f:
+        json.dump(info, f, indent=2)
+
+
+# ---------------------------------------------------------------------------
+# Estimators <-> JSON records
+# ---------------------------------------------------------------------------
+
+_ESTIMATOR_NAMES = ("DenseClassifier", "DenseRegressor")
+_NOT_FITTED_ATTRIBUTES = ("model_", "keras_estimator_")  # stored as the network
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _estimator_classes():
+    from ._estimators import DenseClassifier, DenseRegressor
+
+    return {f"skdense.{c.__name__}": c for c in (DenseClassifier, DenseRegressor)}
+
+
+def _is_dense(obj):
+    module = sys.modules.get("skdense._estimators")
+    return module is not None and isinstance(obj, module._DenseEstimator)
+
+
+def _is_skdense_estimator_name(type_name):
+    return type_name.startswith("skdense.") and type_name.rsplit(".", 1)[-1] in _ESTIMATOR_NAMES
+
+
+def _class_key(est):
+    key = f"skdense.{type(est).__name__}"
+    if _estimator_classes().get(key) is not type(est):
+        raise TypeError(
+            f"save() stores DenseClassifier and DenseRegressor; {type(est).__qualname__} "
+            "is a subclass, which the format cannot name without storing code. Use "
+            "pickle/joblib for a destination you trust."
+        )
+    return key
+
+
+def _check_fitted_dense(est, action="save() stores"):
+    if not hasattr(est, "model_"):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(
+            f"{action} a fitted {type(est).__name__}; this one is not fitted. Call "
+            "fit(X, y) first (an unfitted estimator is only its parameters: "
+            "get_params() and clone() rebuild it)."
+        )
+
+
+def _check_fitted_object(obj):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        raise NotFittedError(
+            f"save() stores fitted objects; this {type(obj).__name__} is not fitted. "
+            "Call fit(X, y) first."
+        ) from None
+
+
+def _estimator_record(est):
+    """(JSON record, network or None) of one skdense estimator."""
+    name = type(est).__name__
+    record = {
+        "class": _class_key(est),
+        "params": {
+            k: _encode(v, f"{name} parameter {k!r}")
+            for k, v in est.get_params(deep=False).items()
+        },
+        "fitted": None,
+    }
+    if not hasattr(est, "model_"):
+        return record, None  # e.g. GridSearchCV's unfitted template
+    from . import _scikeras
+
+    attributes = {
+        k: _encode(v, f"{name}.{k}")
+        for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_") and k not in _NOT_FITTED_ATTRIBUTES
+    }
+    state = _scikeras.estimator_state(est.keras_estimator_)
+    record["fitted"] = {
+        "attributes": attributes,
+        "keras_estimator": _encode(state, f"{name}.keras_estimator_"),
+    }
+    return record, est.model_
+
+
+def _estimator_from_record(record, network_path, where):
+    """The estimator of :func:`_estimator_record`; ``network_path`` a checked .keras file."""
+    if not isinstance(record, dict) or not {"class", "params", "fitted"} <= set(record):
+        raise ValueError(f"{where}: not an estimator record (keys class, params, fitted).")
+    classes = _estimator_classes()
+    try:
+        cls = classes[record["class"]]
+    except (KeyError, TypeError):
+        raise UntrustedContentError(
+            f"{where} names the type {record['class']!r}; skdense loads only "
+            f"{sorted(classes)}. The file was altered or written by another program; "
+            "nothing was loaded."
+        ) from None
+    from ._params import is_routed
+
+    params = _decode(record["params"], where)
+    names = set(cls._get_param_names())
+    for key in params:
+        if not (isinstance(key, str) and _NAME.match(key) and (key in names or is_routed(key))):
+            raise UntrustedContentError(f"{where}: {key!r} is not a parameter of {cls.__name__}.")
+    est = cls(**params)
+    fitted = record["fitted"]
+    if fitted is None:
+        return est
+    attributes = _decode(fitted["attributes"], where)
+    for key in attributes:
+        if not (isinstance(key, str) and _NAME.match(key) and key.endswith("_")):
+            raise UntrustedContentError(
+                f"{where}: {key!r} is not a fitted attribute (a name ending in '_')."
+            )
+        if key in _NOT_FITTED_ATTRIBUTES:
+            raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
+    if network_path is None:
+        raise ValueError(f"{where}: a fitted estimator without its network file.")
+    from . import _scikeras
+
+    state = _decode(fitted["keras_estimator"], where)
+    model = _load_keras_model(network_path)
+    keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
+    vars(est).update(attributes)
+    est.keras_estimator_ = keras_estimator
+    est.model_ = keras_estimator.model_
+    return est
+
+
+# ---------------------------------------------------------------------------
+# Values <-> JSON: plain values only, every non-JSON type tagged
+# ---------------------------------------------------------------------------
+#
+# JSON objects are either plain dicts (string keys not starting with "__") or
+# one-key tags: {"__tuple__": [...]}, {"__items__": [[k, v], ...]} (a dict with
+# other keys), {"__ndarray__": {"dtype", "shape", "data"}} (also NumPy
+# scalars, shape []), {"__dtype__": "<f4"}, {"__keras__": config} (a Keras
+# loss, optimizer, schedule, metric, regularizer or initializer, its config
+# checked like a network's and loaded with safe_mode=True).
+
+_DTYPE = re.compile(r"[<>|=]?[biufUO]\d*\Z")
+_ARRAY_KINDS = "biufUO"
+_PLAIN_HINT = (
+    "The safe format stores numbers, strings, None, lists, tuples, dicts, NumPy "
+    "arrays and Keras losses, optimizers and schedules; never code or other objects."
+)
+
+
+def _unstorable(where, value, hint=""):
+    return ValueError(
+        f"save() cannot store {where}: it holds a {type(value).__module__}."
+        f"{type(value).__qualname__}. {_PLAIN_HINT}{hint} Set it to a plain value "
+        "before saving, or use pickle/joblib for a destination you trust."
+    )
+
+
+def _keras_types():
+    keras = sys.modules.get("keras")
+    if keras is None:  # nothing from Keras can be in the value
+        return ()
+    return (
+        keras.losses.Loss,
+        keras.optimizers.Optimizer,
+        keras.optimizers.schedules.LearningRateSchedule,
+        keras.metrics.Metric,
+        keras.regularizers.Regularizer,
+        keras.initializers.Initializer,
+    )
+
+
+def _encode(value, where):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:
+            raise _unstorable(where, value)  # an int subclass (an enum...)
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        return {"__ndarray__": _encode_array(np.asarray(value), where)}
+    if isinstance(value, np.dtype):
+        if value.kind not in _ARRAY_KINDS or value.fields is not None:
+            raise _unstorable(where, value)
+        return {"__dtype__": value.str}
+    if type(value) is tuple:
+        return {"__tuple__": [_encode(v, where) for v in value]}
+    if type(value) is list:
+        return [_encode(v, where) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return {k: _encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {"__items__": [[_encode(k, where), _encode(v, where)] for k, v in value.items()]}
+    keras_types = _keras_types()
+    if keras_types and isinstance(value, keras_types):
+        keras = sys.modules["keras"]
+        return {"__keras__": keras.saving.serialize_keras_object(value)}
+    raise _unstorable(where, value)
+
+
+def _encode_array(arr, where):
+    kind, dtype = arr.dtype.kind, arr.dtype
+    if kind not in _ARRAY_KINDS or (kind == "f" and dtype.itemsize > 8):
+        raise _unstorable(where, arr, f" (dtype {dtype} is not among {list(_ARRAY_KINDS)}.)")
+    flat = arr.ravel().tolist()
+    if kind == "O":
+        flat = [_encode(v, where) for v in flat]
+    return {"dtype": dtype.str, "shape": list(arr.shape), "data": flat}
+
+
+def _decode(node, where):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, where) for v in node]
+    if not isinstance(node, dict):
+        raise ValueError(f"{where}: unexpected JSON value {node!r}.")
+    tags = [k for k in node if k.startswith("__")]
+    if not tags:
+        return {k: _decode(v, where) for k, v in node.items()}
+    if len(node) != 1:
+        raise UntrustedContentError(f"{where}: unknown value {_preview(node)}.")
+    tag, body = next(iter(node.items()))
+    if tag == "__tuple__" and isinstance(body, list):
+        return tuple(_decode(v, where) for v in body)
+    if tag == "__items__" and isinstance(body, list):
+        out = {}
+        for item in body:
+            if not (isinstance(item, list) and len(item) == 2):
+                raise ValueError(f"{where}: a dict item must be [key, value]; got {item!r}.")
+            key = _decode(item[0], where)
+            try:
+                out[key] = _decode(item[1], where)
+            except TypeError:
+                raise ValueError(f"{where}: unhashable dict key {key!r}.") from None
+        return out
+    if tag == "__ndarray__" and isinstance(body, dict):
+        return _decode_array(body, where)
+    if tag == "__dtype__" and isinstance(body, str):
+        return _decode_dtype(body, where)
+    if tag == "__keras__" and isinstance(body, dict):
+        return _keras_object(body, where)
+    raise UntrustedContentError(
+        f"{where}: unknown value {_preview(node)}; skdense reads only the tags "
+        "__tuple__, __items__, __ndarray__, __dtype__ and __keras__."
+    )
+
+
+def _decode_dtype(text, where):
+    if not _DTYPE.match(text):
+        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
+    dtype = np.dtype(text)
+    if dtype.kind not in _ARRAY_KINDS:
+        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
+    return dtype
+
+
+def _decode_array(body, where):
+    try:
+        dtype = _decode_dtype(body["dtype"], where)
+        shape = tuple(int(d) for d in body["shape"])
+        data = body["data"]
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, UntrustedContentError):
+            raise
+        raise ValueError(f"{where}: malformed array {_preview(body)}.") from None
+    if not isinstance(data, list):
+        raise ValueError(f"{where}: malformed array {_preview(body)}.")
+    if dtype.kind == "O":
+        flat = np.empty(len(data), dtype=object)
+        for i, v in enumerate(data):
+            flat[i] = _decode(v, where)
+    else:
+        if any(isinstance(v, (dict, list)) for v in data):
+            raise ValueError(f"{where}: an array of {dtype} holds a non-scalar value.")
+        flat = np.asarray(data, dtype=dtype)
+    if flat.size != int(np.prod(shape)):
+        raise ValueError(f"{where}: {flat.size} values do not fill the shape {shape}.")
+    arr = flat.reshape(shape)
+    return arr[()] if shape == () else arr
+
+
+def _preview(node):
+    text = json.dumps(node, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _plain_list(values, name):
+    out = np.asarray(values).tolist()
+    try:
+        json.dumps(out)
+    except TypeError:
+        raise ValueError(
+            f"{name} holds values that JSON cannot write ({out[:3]}); use strings or numbers."
+        ) from None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Keras: configurations checked before Keras reads them
+# ---------------------------------------------------------------------------
+
+# Modules whose classes a network (or a loss/optimizer/schedule parameter)
+# may name: Keras's modelling APIs.  Anything else (keras.utils, keras.saving,
+# other packages) is refused, as is any class that stores code.
+_KERAS_MODULES = (
+    "keras.layers",
+    "keras.initializers",
+    "keras.regularizers",
+    "keras.constraints",
+    "keras.optimizers",
+    "keras.optimizers.schedules",
+    "keras.losses",
+    "keras.metrics",
+    "keras.activations",
+    "keras.dtype_policies",
+    "keras.src.models.functional",
+    "keras.src.models.sequential",
+    "keras.src.models.model",
+)
+_KERAS_TOP_LEVEL = ("DTypePolicy", "FloatDTypePolicy", "Functional", "Sequential", "Model")
+_KERAS_SPECIAL = (
+    "__keras_tensor__", "__tuple__", "__numpy__", "__bytes__", "__tensor__",
+    "__typespec__", "__ellipsis__", "__slice__",
+)
+_CODE_LAYERS = {
+    "Lambda": "a Lambda layer stores Python code",
+    "__lambda__": "a Python lambda is stored as code",
+    "TFSMLayer": "a TFSMLayer loads another SavedModel from a path",
+}
+
+
+def _register_skdense_objects():
+    """Import skdense's Keras layers, loss and initializers (they register themselves)."""
+    from . import _ensemble, _layers  # noqa: F401
+
+    keras = sys.modules["keras"]
+    return {k for k in keras.saving.get_custom_objects() if k.startswith("skdense>")}
+
+
+def _check_keras_config(config, where):
+    """Refuse a Keras configuration that names anything but Keras's modelling types and
+    skdense's registered ones, or a layer that runs stored code."""
+    registered = _register_skdense_objects()
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        stack.extend(node.values())
+        name = node.get("class_name")
+        if name is None:
+            continue
+        module, registered_name = node.get("module"), node.get("registered_name")
+        if not isinstance(name, str) or not (module is None or isinstance(module, str)):
+            raise UntrustedContentError(f"{where}: malformed Keras config {_preview(node)}.")
+        if name in _CODE_LAYERS:
+            raise UntrustedContentError(
+                f"{where} holds a {name!r}: {_CODE_LAYERS[name]}, and skdense loads no "
+                "code from files. Nothing was loaded. (skdense's networks never contain "
+                "one; the file was altered or written by another program.)"
+            )
+        if _allowed_keras_class(name, module, registered_name, registered):
+            continue
+        raise UntrustedContentError(
+            f"{where} names the Keras object {module}.{name} "
+            f"(registered as {registered_name!r}), which is not among Keras's modelling "
+            "types and skdense's layers; skdense does not load it. Nothing was loaded."
+        )
+
+
+def _allowed_keras_class(name, module, registered_name, registered):
+    if module is None:
+        return name in _KERAS_SPECIAL
+    if module.startswith("skdense."):
+        return registered_name in registered
+    if module == "builtins":
+        return name == "function"  # Keras resolves these among its own built-ins only
+    if module == "keras":
+        return name in _KERAS_TOP_LEVEL
+    # Keras writes a built-in's registered name as its name (or ">name" for a
+    # nested Functional); another name would be looked up in Keras's registry.
+    return module in _KERAS_MODULES and registered_name in (None, name, f">{name}")
+
+
+def _keras_object(config, where):
+    _check_keras_config(config, where)
+    from ._backend import load_keras
+
+    keras = load_keras()
+    try:
+        return keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as err:
+        raise ValueError(f"{where}: Keras could not rebuild {_preview(config)}: {err}") from err
+
+
+def _check_keras_file(path, where):
+    zf = _open_zip(path, "a Keras .keras file")
+    with zf:
+        config = json.loads(_read_member(zf, "config.json", where))
+    _check_keras_config(config, where)
+
+
+def _load_keras_model(path):
+    """Load a checked .keras file with skdense's objects registered, in safe mode."""
+    from ._backend import load_keras
+
+    keras = load_keras()
+    _register_skdense_objects()
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+# ---------------------------------------------------------------------------
+# The zip archive
+# ---------------------------------------------------------------------------
+
+
+class _Writer:
+    """The estimators of one file, each stored once (shared objects stay shared)."""
+
+    def __init__(self):
+        self.records = []  # (record, network or None)
+        self._index = {}  # id(estimator) -> index
+
+    def add_estimator(self, est):
+        key = id(est)
+        if key not in self._index:
+            self._index[key] = len(self.records)
+            self.records.append((est, _estimator_record(est)))
+        return self._index[key]
+
+    def write(self, path, manifest, skops_bytes):
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp_path = tempfile.mkstemp(prefix=".skdense-", suffix=".tmp", dir=directory)
+        os.close(fd)
+        try:
+            with tempfile.TemporaryDirectory(prefix="skdense-save-") as tmp, zipfile.ZipFile(
+                tmp_path, "w", compression=zipfile.ZIP_DEFLATED
+            ) as zf:
+                zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+                for i, (_, (record, network)) in enumerate(self.records):
+                    zf.writestr(f"estimators/{i}.json", json.dumps(record, indent=1))
+                    if network is not None:
+                        keras_path = os.path.join(tmp, f"{i}.keras")
+                        network.save(keras_path)
+                        zf.write(keras_path, f"estimators/{i}.keras")
+                if skops_bytes is not None:
+                    zf.writestr(_SKOPS_MEMBER, skops_bytes)
+            os.replace(tmp_path, path)
+        except BaseException:
+            if os.path.exists(tmp_path):
+                os.remove(tmp_path)
+            raise
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
+
+    out = {"skdense": __version__}
+    for package in ("scikit-learn", "keras", "skops"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _open_zip(path, what):
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(f"{path} is not {what}: it is not a zip archive.") from None
+
+
+def _read_member(zf, name, where):
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise ValueError(f"{where} has no {name}: it is not a file skdense wrote.") from None
+
+
+def _read_manifest(zf, path):
+    try:
+        manifest = json.loads(_read_member(zf, _MANIFEST, path))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: manifest.json is not JSON ({err}).") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a skdense file (its manifest names no skdense format).")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has format version {version!r}; this skdense reads version "
+            f"{FORMAT_VERSION} and older. Upgrade skdense to load it."
+        )
+    if manifest.get("root") not in ("estimator", "skops"):
+        raise ValueError(f"{path}: unknown root {manifest.get('root')!r} in manifest.json.")
+    return manifest
+
+
+def _read_estimator(zf, i, tmp, path):
+    where = f"{path}: estimators/{i}.json"
+    try:
+        record = json.loads(_read_member(zf, f"estimators/{i}.json", where))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where} is not JSON ({err}).") from None
+    network_path = None
+    member = f"estimators/{i}.keras"
+    if member in zf.namelist():
+        network_path = os.path.join(tmp, f"{i}.keras")
+        with open(network_path, "wb") as f:
+            f.write(zf.read(member))
+        _check_keras_file(network_path, f"{path}: {member}")
+    return _estimator_from_record(record, network_path, where)
+
+
+# ---------------------------------------------------------------------------
+# skops: everything around the skdense estimators
+# ---------------------------------------------------------------------------
+
+
+class _EstimatorRef:
+    """Stands in the skops part for the skdense estimator stored as ``estimators/<index>``."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _skops():
+    try:
+        import skops.io
+    except ImportError:
+        raise ImportError(
+            "Saving or loading a Pipeline (anything but a bare DenseClassifier or "
+            "DenseRegressor) needs skops, scikit-learn's secure-persistence format: "
+            "pip install skops"
+        ) from None
+    return skops.io
+
+
+def _skops_loads(data, trusted, path):
+    sio = _skops()
+    allowed = list(SKOPS_TRUSTED) + [str(t) for t in (trusted or ())]
+    untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+    if untrusted:
+        raise UntrustedContentError(
+            f"{path} holds types that are not trusted: {untrusted}. skdense trusts "
+            "what skops trusts by default (scikit-learn's estimators, NumPy's and SciPy's "
+            "types) and its own types. If you know these types "
+            "and trust this file, pass them: skdense.persistence.load(path, "
+            f"trusted={untrusted!r}). Nothing was loaded."
+        )
+    return sio.loads(data, trusted=allowed)
+
+
+def _substitute(obj, writer, memo):
+    """A copy of ``obj`` whose skdense estimators are :class:`_EstimatorRef`s.
+
+    Looks into lists, tuples, dicts and the attributes of scikit-learn
+    estimators and of scikit-learn's other objects (a search's scorer holds
+    its estimator); copies only what contains a skdense estimator (the
+    original is untouched).
+    """
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    if _is_dense(obj):
+        out = _EstimatorRef(writer.add_estimator(obj))
+    elif type(obj) is list:
+        out = [_substitute(v, writer, memo) for v in obj]
+        out = obj if all(a is b for a, b in zip(out, obj)) else out
+    elif type(obj) is tuple:
+        items = tuple(_substitute(v, writer, memo) for v in obj)
+        out = obj if all(a is b for a, b in zip(items, obj)) else items
+    elif isinstance(obj, dict):
+        items = {k: _substitute(v, writer, memo) for k, v in obj.items()}
+        if all(items[k] is v for k, v in obj.items()):
+            out = obj
+        else:
+            out = copy.copy(obj)
+            out.update(items)
+    elif _looked_into(obj):
+        attrs = {k: _substitute(v, writer, memo) for k, v in vars(obj).items()}
+        if all(attrs[k] is v for k, v in vars(obj).items()):
+            out = obj
+        else:
+            out = copy.copy(obj)
+            vars(out).update(attrs)
+    else:
+        out = obj
+    memo[key] = out
+    return out
+
+
+def _looked_into(obj):
+    """Whether :func:`_substitute` and :func:`_resolve` look into ``obj``'s attributes."""
+    from sklearn.base import BaseEstimator
+
+    if isinstance(obj, type) or not hasattr(obj, "__dict__"):
+        return False
+    return isinstance(obj, BaseEstimator) or type(obj).__module__.startswith("sklearn.")
+
+
+def _resolve(obj, estimators, used, memo):
+    """Put the loaded estimators in place of the :class:`_EstimatorRef`s (in place;
+    a tuple is rebuilt).  The same traversal as :func:`_substitute`."""
+    if isinstance(obj, _EstimatorRef):
+        index = vars(obj).get("index")
+        if type(index) is not int or not 0 <= index < len(estimators):
+            raise ValueError(f"A reference to estimator {index!r}, which the file does not hold.")
+        used.add(index)
+        return estimators[index]
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    memo[key] = obj
+    if type(obj) is list:
+        obj[:] = [_resolve(v, estimators, used, memo) for v in obj]
+    elif type(obj) is tuple:
+        items = tuple(_resolve(v, estimators, used, memo) for v in obj)
+        if any(a is not b for a, b in zip(items, obj)):
+            memo[key] = obj = items
+    elif isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = _resolve(obj[k], estimators, used, memo)
+    elif _looked_into(obj) and not _is_dense(obj):
+        for k, v in list(vars(obj).items()):
+            vars(obj)[k] = _resolve(v, estimators, used, memo)
+    return obj
