@@ -18,6 +18,9 @@ except in fixed tables of skdense's own types.
   format), each skdense estimator inside replaced by a reference to its
   ``estimators/<i>`` entry.
 
+Values go to JSON through :mod:`skdense._persist_values`; Keras files and
+objects are checked and loaded by :mod:`skdense._persist_keras`.
+
 :func:`load_network` loads a bare network saved with ``model_.save(path)``;
 :func:`export_serving` writes a TensorFlow SavedModel whose outputs are
 decoded (probabilities in ``classes_`` order, regression values in the
@@ -33,6 +36,9 @@ import tempfile
 import zipfile
 
 import numpy as np
+
+from ._persist_keras import check_keras_file, load_keras_model, open_zip, read_member
+from ._persist_values import UntrustedContentError, decode, encode
 
 __all__ = [
     "UntrustedContentError",
@@ -63,15 +69,6 @@ SKOPS_TRUSTED = (
     # loaded with allow_pickle=False (its DTypeNode), so no code runs.
     "numpy.dtype",
 )
-
-
-class UntrustedContentError(ValueError):
-    """A file names a type, or holds content, that skdense does not load.
-
-    Raised before anything from the file is constructed: a type outside
-    skdense's tables, a Keras layer that runs stored Python code (``Lambda``),
-    or a skops type not trusted.
-    """
 
 
 # ---------------------------------------------------------------------------
@@ -162,9 +159,7 @@ def load(path, *, trusted=None):
         transformers, by fully qualified name such as ``"mypkg.MyScaler"``),
         beyond what skops trusts by default (scikit-learn's estimators, NumPy's
         and SciPy's types) and skdense's own.  The error for an untrusted type
-        lists the types to pass.  Check a file's
-        types first with ``skops.io.get_untrusted_types``; only list types whose
-        loading you trust.
+        lists the types to pass; list only types whose loading you trust.
 
     Returns
     -------
@@ -181,18 +176,20 @@ def load(path, *, trusted=None):
         ``path`` is not a file written by :func:`save`.
     """
     path = os.fspath(path)
-    zf = _open_zip(path, "a skdense file (written by skdense.persistence.save)")
+    zf = open_zip(path, "a skdense file (written by skdense.persistence.save)")
     with zf, tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
         manifest = _read_manifest(zf, path)
         n = manifest.get("estimators")
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{path}: manifest.json names {n!r} estimators; expected a count.")
-        estimators = [_read_estimator(zf, i, tmp, path) for i in range(n)]
         if manifest["root"] == "estimator":
             if n != 1:
                 raise ValueError(f"{path}: an estimator file holds {n} estimators; expected 1.")
-            return estimators[0]
-        obj = _skops_loads(_read_member(zf, _SKOPS_MEMBER, path), trusted, path)
+            return _read_estimator(zf, 0, tmp, path)
+        skops_bytes = read_member(zf, _SKOPS_MEMBER, path)
+        allowed = _trusted_skops_types(skops_bytes, trusted, path)  # before anything loads
+        estimators = [_read_estimator(zf, i, tmp, path) for i in range(n)]
+        obj = _skops().loads(skops_bytes, trusted=allowed)
     used = set()
     obj = _resolve(obj, estimators, used, {})
     if used != set(range(n)):
@@ -228,8 +225,8 @@ def load_network(path):
     keras.Model
     """
     path = os.fspath(path)
-    _check_keras_file(path, path)
-    return _load_keras_model(path)
+    check_keras_file(path, path)
+    return load_keras_model(path)
 
 
 def export_serving(estimator, path):
@@ -394,7 +391,7 @@ def _estimator_record(est):
     record = {
         "class": _class_key(est),
         "params": {
-            k: _encode(v, f"{name} parameter {k!r}")
+            k: encode(v, f"{name} parameter {k!r}")
             for k, v in est.get_params(deep=False).items()
         },
         "fitted": None,
@@ -404,14 +401,14 @@ def _estimator_record(est):
     from . import _scikeras
 
     attributes = {
-        k: _encode(v, f"{name}.{k}")
+        k: encode(v, f"{name}.{k}")
         for k, v in vars(est).items()
         if k.endswith("_") and not k.startswith("_") and k not in _NOT_FITTED_ATTRIBUTES
     }
     state = _scikeras.estimator_state(est.keras_estimator_)
     record["fitted"] = {
         "attributes": attributes,
-        "keras_estimator": _encode(state, f"{name}.keras_estimator_"),
+        "keras_estimator": encode(state, f"{name}.keras_estimator_"),
     }
     return record, est.model_
 
@@ -431,7 +428,7 @@ def _estimator_from_record(record, network_path, where):
         ) from None
     from ._params import is_routed
 
-    params = _decode(record["params"], where)
+    params = decode(record["params"], where)
     names = set(cls._get_param_names())
     for key in params:
         if not (isinstance(key, str) and _NAME.match(key) and (key in names or is_routed(key))):
@@ -440,7 +437,7 @@ def _estimator_from_record(record, network_path, where):
     fitted = record["fitted"]
     if fitted is None:
         return est
-    attributes = _decode(fitted["attributes"], where)
+    attributes = decode(fitted["attributes"], where)
     for key in attributes:
         if not (isinstance(key, str) and _NAME.match(key) and key.endswith("_")):
             raise UntrustedContentError(
@@ -452,167 +449,13 @@ def _estimator_from_record(record, network_path, where):
         raise ValueError(f"{where}: a fitted estimator without its network file.")
     from . import _scikeras
 
-    state = _decode(fitted["keras_estimator"], where)
-    model = _load_keras_model(network_path)
+    state = decode(fitted["keras_estimator"], where)
+    model = load_keras_model(network_path)
     keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
     vars(est).update(attributes)
     est.keras_estimator_ = keras_estimator
     est.model_ = keras_estimator.model_
     return est
-
-
-# ---------------------------------------------------------------------------
-# Values <-> JSON: plain values only, every non-JSON type tagged
-# ---------------------------------------------------------------------------
-#
-# JSON objects are either plain dicts (string keys not starting with "__") or
-# one-key tags: {"__tuple__": [...]}, {"__items__": [[k, v], ...]} (a dict with
-# other keys), {"__ndarray__": {"dtype", "shape", "data"}} (also NumPy
-# scalars, shape []), {"__dtype__": "<f4"}, {"__keras__": config} (a Keras
-# loss, optimizer, schedule, metric, regularizer or initializer, its config
-# checked like a network's and loaded with safe_mode=True).
-
-_DTYPE = re.compile(r"[<>|=]?[biufUO]\d*\Z")
-_ARRAY_KINDS = "biufUO"
-_PLAIN_HINT = (
-    "The safe format stores numbers, strings, None, lists, tuples, dicts, NumPy "
-    "arrays and Keras losses, optimizers and schedules; never code or other objects."
-)
-
-
-def _unstorable(where, value, hint=""):
-    return ValueError(
-        f"save() cannot store {where}: it holds a {type(value).__module__}."
-        f"{type(value).__qualname__}. {_PLAIN_HINT}{hint} Set it to a plain value "
-        "before saving, or use pickle/joblib for a destination you trust."
-    )
-
-
-def _keras_types():
-    keras = sys.modules.get("keras")
-    if keras is None:  # nothing from Keras can be in the value
-        return ()
-    return (
-        keras.losses.Loss,
-        keras.optimizers.Optimizer,
-        keras.optimizers.schedules.LearningRateSchedule,
-        keras.metrics.Metric,
-        keras.regularizers.Regularizer,
-        keras.initializers.Initializer,
-    )
-
-
-def _encode(value, where):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:
-            raise _unstorable(where, value)  # an int subclass (an enum...)
-        return value
-    if isinstance(value, (np.ndarray, np.generic)):
-        return {"__ndarray__": _encode_array(np.asarray(value), where)}
-    if isinstance(value, np.dtype):
-        if value.kind not in _ARRAY_KINDS or value.fields is not None:
-            raise _unstorable(where, value)
-        return {"__dtype__": value.str}
-    if type(value) is tuple:
-        return {"__tuple__": [_encode(v, where) for v in value]}
-    if type(value) is list:
-        return [_encode(v, where) for v in value]
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return {k: _encode(v, f"{where}[{k!r}]") for k, v in value.items()}
-        return {"__items__": [[_encode(k, where), _encode(v, where)] for k, v in value.items()]}
-    keras_types = _keras_types()
-    if keras_types and isinstance(value, keras_types):
-        keras = sys.modules["keras"]
-        return {"__keras__": keras.saving.serialize_keras_object(value)}
-    raise _unstorable(where, value)
-
-
-def _encode_array(arr, where):
-    kind, dtype = arr.dtype.kind, arr.dtype
-    if kind not in _ARRAY_KINDS or (kind == "f" and dtype.itemsize > 8):
-        raise _unstorable(where, arr, f" (dtype {dtype} is not among {list(_ARRAY_KINDS)}.)")
-    flat = arr.ravel().tolist()
-    if kind == "O":
-        flat = [_encode(v, where) for v in flat]
-    return {"dtype": dtype.str, "shape": list(arr.shape), "data": flat}
-
-
-def _decode(node, where):
-    if node is None or isinstance(node, (bool, int, float, str)):
-        return node
-    if isinstance(node, list):
-        return [_decode(v, where) for v in node]
-    if not isinstance(node, dict):
-        raise ValueError(f"{where}: unexpected JSON value {node!r}.")
-    tags = [k for k in node if k.startswith("__")]
-    if not tags:
-        return {k: _decode(v, where) for k, v in node.items()}
-    if len(node) != 1:
-        raise UntrustedContentError(f"{where}: unknown value {_preview(node)}.")
-    tag, body = next(iter(node.items()))
-    if tag == "__tuple__" and isinstance(body, list):
-        return tuple(_decode(v, where) for v in body)
-    if tag == "__items__" and isinstance(body, list):
-        out = {}
-        for item in body:
-            if not (isinstance(item, list) and len(item) == 2):
-                raise ValueError(f"{where}: a dict item must be [key, value]; got {item!r}.")
-            key = _decode(item[0], where)
-            try:
-                out[key] = _decode(item[1], where)
-            except TypeError:
-                raise ValueError(f"{where}: unhashable dict key {key!r}.") from None
-        return out
-    if tag == "__ndarray__" and isinstance(body, dict):
-        return _decode_array(body, where)
-    if tag == "__dtype__" and isinstance(body, str):
-        return _decode_dtype(body, where)
-    if tag == "__keras__" and isinstance(body, dict):
-        return _keras_object(body, where)
-    raise UntrustedContentError(
-        f"{where}: unknown value {_preview(node)}; skdense reads only the tags "
-        "__tuple__, __items__, __ndarray__, __dtype__ and __keras__."
-    )
-
-
-def _decode_dtype(text, where):
-    if not _DTYPE.match(text):
-        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
-    dtype = np.dtype(text)
-    if dtype.kind not in _ARRAY_KINDS:
-        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
-    return dtype
-
-
-def _decode_array(body, where):
-    try:
-        dtype = _decode_dtype(body["dtype"], where)
-        shape = tuple(int(d) for d in body["shape"])
-        data = body["data"]
-    except (KeyError, TypeError, ValueError) as err:
-        if isinstance(err, UntrustedContentError):
-            raise
-        raise ValueError(f"{where}: malformed array {_preview(body)}.") from None
-    if not isinstance(data, list):
-        raise ValueError(f"{where}: malformed array {_preview(body)}.")
-    if dtype.kind == "O":
-        flat = np.empty(len(data), dtype=object)
-        for i, v in enumerate(data):
-            flat[i] = _decode(v, where)
-    else:
-        if any(isinstance(v, (dict, list)) for v in data):
-            raise ValueError(f"{where}: an array of {dtype} holds a non-scalar value.")
-        flat = np.asarray(data, dtype=dtype)
-    if flat.size != int(np.prod(shape)):
-        raise ValueError(f"{where}: {flat.size} values do not fill the shape {shape}.")
-    arr = flat.reshape(shape)
-    return arr[()] if shape == () else arr
-
-
-def _preview(node):
-    text = json.dumps(node, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _plain_list(values, name):
@@ -624,123 +467,6 @@ def _plain_list(values, name):
             f"{name} holds values that JSON cannot write ({out[:3]}); use strings or numbers."
         ) from None
     return out
-
-
-# ---------------------------------------------------------------------------
-# Keras: configurations checked before Keras reads them
-# ---------------------------------------------------------------------------
-
-# Modules whose classes a network (or a loss/optimizer/schedule parameter)
-# may name: Keras's modelling APIs.  Anything else (keras.utils, keras.saving,
-# other packages) is refused, as is any class that stores code.
-_KERAS_MODULES = (
-    "keras.layers",
-    "keras.initializers",
-    "keras.regularizers",
-    "keras.constraints",
-    "keras.optimizers",
-    "keras.optimizers.schedules",
-    "keras.losses",
-    "keras.metrics",
-    "keras.activations",
-    "keras.dtype_policies",
-    "keras.src.models.functional",
-    "keras.src.models.sequential",
-    "keras.src.models.model",
-)
-_KERAS_TOP_LEVEL = ("DTypePolicy", "FloatDTypePolicy", "Functional", "Sequential", "Model")
-_KERAS_SPECIAL = (
-    "__keras_tensor__", "__tuple__", "__numpy__", "__bytes__", "__tensor__",
-    "__typespec__", "__ellipsis__", "__slice__",
-)
-_CODE_LAYERS = {
-    "Lambda": "a Lambda layer stores Python code",
-    "__lambda__": "a Python lambda is stored as code",
-    "TFSMLayer": "a TFSMLayer loads another SavedModel from a path",
-}
-
-
-def _register_skdense_objects():
-    """Import skdense's Keras layers, loss and initializers (they register themselves)."""
-    from . import _ensemble, _layers  # noqa: F401
-
-    keras = sys.modules["keras"]
-    return {k for k in keras.saving.get_custom_objects() if k.startswith("skdense>")}
-
-
-def _check_keras_config(config, where):
-    """Refuse a Keras configuration that names anything but Keras's modelling types and
-    skdense's registered ones, or a layer that runs stored code."""
-    registered = _register_skdense_objects()
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        stack.extend(node.values())
-        name = node.get("class_name")
-        if name is None:
-            continue
-        module, registered_name = node.get("module"), node.get("registered_name")
-        if not isinstance(name, str) or not (module is None or isinstance(module, str)):
-            raise UntrustedContentError(f"{where}: malformed Keras config {_preview(node)}.")
-        if name in _CODE_LAYERS:
-            raise UntrustedContentError(
-                f"{where} holds a {name!r}: {_CODE_LAYERS[name]}, and skdense loads no "
-                "code from files. Nothing was loaded. (skdense's networks never contain "
-                "one; the file was altered or written by another program.)"
-            )
-        if _allowed_keras_class(name, module, registered_name, registered):
-            continue
-        raise UntrustedContentError(
-            f"{where} names the Keras object {module}.{name} "
-            f"(registered as {registered_name!r}), which is not among Keras's modelling "
-            "types and skdense's layers; skdense does not load it. Nothing was loaded."
-        )
-
-
-def _allowed_keras_class(name, module, registered_name, registered):
-    if module is None:
-        return name in _KERAS_SPECIAL
-    if module.startswith("skdense."):
-        return registered_name in registered
-    if module == "builtins":
-        return name == "function"  # Keras resolves these among its own built-ins only
-    if module == "keras":
-        return name in _KERAS_TOP_LEVEL
-    # Keras writes a built-in's registered name as its name (or ">name" for a
-    # nested Functional); another name would be looked up in Keras's registry.
-    return module in _KERAS_MODULES and registered_name in (None, name, f">{name}")
-
-
-def _keras_object(config, where):
-    _check_keras_config(config, where)
-    from ._backend import load_keras
-
-    keras = load_keras()
-    try:
-        return keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except Exception as err:
-        raise ValueError(f"{where}: Keras could not rebuild {_preview(config)}: {err}") from err
-
-
-def _check_keras_file(path, where):
-    zf = _open_zip(path, "a Keras .keras file")
-    with zf:
-        config = json.loads(_read_member(zf, "config.json", where))
-    _check_keras_config(config, where)
-
-
-def _load_keras_model(path):
-    """Load a checked .keras file with skdense's objects registered, in safe mode."""
-    from ._backend import load_keras
-
-    keras = load_keras()
-    _register_skdense_objects()
-    return keras.saving.load_model(path, safe_mode=True)
 
 
 # ---------------------------------------------------------------------------
@@ -800,23 +526,9 @@ def _versions():
     return out
 
 
-def _open_zip(path, what):
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise ValueError(f"{path} is not {what}: it is not a zip archive.") from None
-
-
-def _read_member(zf, name, where):
-    try:
-        return zf.read(name)
-    except KeyError:
-        raise ValueError(f"{where} has no {name}: it is not a file skdense wrote.") from None
-
-
 def _read_manifest(zf, path):
     try:
-        manifest = json.loads(_read_member(zf, _MANIFEST, path))
+        manifest = json.loads(read_member(zf, _MANIFEST, path))
     except json.JSONDecodeError as err:
         raise ValueError(f"{path}: manifest.json is not JSON ({err}).") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -835,7 +547,7 @@ def _read_manifest(zf, path):
 def _read_estimator(zf, i, tmp, path):
     where = f"{path}: estimators/{i}.json"
     try:
-        record = json.loads(_read_member(zf, f"estimators/{i}.json", where))
+        record = json.loads(read_member(zf, f"estimators/{i}.json", where))
     except json.JSONDecodeError as err:
         raise ValueError(f"{where} is not JSON ({err}).") from None
     network_path = None
@@ -844,7 +556,7 @@ def _read_estimator(zf, i, tmp, path):
         network_path = os.path.join(tmp, f"{i}.keras")
         with open(network_path, "wb") as f:
             f.write(zf.read(member))
-        _check_keras_file(network_path, f"{path}: {member}")
+        check_keras_file(network_path, f"{path}: {member}")
     return _estimator_from_record(record, network_path, where)
 
 
@@ -872,19 +584,20 @@ def _skops():
     return skops.io
 
 
-def _skops_loads(data, trusted, path):
-    sio = _skops()
+def _trusted_skops_types(data, trusted, path):
+    """The types skops may load from ``data``: skdense's and ``trusted``; raises
+    UntrustedContentError, naming them, when ``data`` holds others."""
     allowed = list(SKOPS_TRUSTED) + [str(t) for t in (trusted or ())]
-    untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+    untrusted = [t for t in _skops().get_untrusted_types(data=data) if t not in allowed]
     if untrusted:
         raise UntrustedContentError(
             f"{path} holds types that are not trusted: {untrusted}. skdense trusts "
             "what skops trusts by default (scikit-learn's estimators, NumPy's and SciPy's "
-            "types) and its own types. If you know these types "
-            "and trust this file, pass them: skdense.persistence.load(path, "
-            f"trusted={untrusted!r}). Nothing was loaded."
+            "types) and its own types. If you know these types and trust this file, pass "
+            f"them: skdense.persistence.load(path, trusted={untrusted!r}). Nothing was "
+            "loaded."
         )
-    return sio.loads(data, trusted=allowed)
+    return allowed
 
 
 def _substitute(obj, writer, memo):

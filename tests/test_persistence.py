@@ -129,6 +129,45 @@ def test_estimator_round_trip(case, fitted, tmp_path):
     assert back.model_ is back.keras_estimator_.model_
 
 
+def _options_case(name):
+    keras = pytest.importorskip("keras")
+    if name == "full-adapters":  # RandomSigns initializer, L2, dropout, AdamW, restarts
+        return DenseClassifier(
+            (8, 4), epochs=3, random_state=0, n_ensemble=2, ensemble_adapters="full",
+            alpha=1e-4, dropout=0.2, lr_schedule="multicycle", optimizer="adamw",
+            weight_decay=0.01,
+        )
+    if name == "keras-path":  # compiled metrics, a sparse loss, Keras's model.fit
+        return DenseClassifier(
+            (8,), epochs=3, random_state=0, loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+    if name == "loss-object":  # a Keras loss object and a routed optimizer argument
+        return DenseRegressor(
+            (8,), epochs=3, random_state=0, loss=keras.losses.Huber(delta=2.0),
+            optimizer__amsgrad=True, refit_full=True,
+        )
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("name", ["full-adapters", "keras-path", "loss-object"])
+def test_round_trip_of_options(name, iris, diabetes, tmp_path):
+    X, Xt, y, yt = diabetes if name == "loss-object" else iris
+    est = _options_case(name).fit(X, y)
+    path = tmp_path / "est.skdense"
+    persistence.save(est, path)
+    back = persistence.load(path)
+    assert np.array_equal(back.predict(Xt), est.predict(Xt))
+    assert back.training_engine_ == est.training_engine_
+    if name == "loss-object":
+        # a Keras object comes back as a new object with the same configuration
+        assert back.loss is not est.loss
+        assert back.loss.get_config() == est.loss.get_config()
+        assert back.refit_epochs_ == est.refit_epochs_
+    else:
+        assert back.get_params() == est.get_params()
+
+
 def test_file_is_plain_json_and_keras(fitted, tmp_path):
     est, X, y = fitted("multiclass-strings")
     path = tmp_path / "est.skdense"
@@ -373,8 +412,11 @@ def test_untrusted_type_in_skops_part_refused(iris, tmp_path):
     path = tmp_path / "pipe.skdense"
     persistence.save(pipe, path)
     name = f"{Doubler.__module__}.Doubler"
-    with no_pickle(), pytest.raises(UntrustedContentError, match=re.escape(f"trusted=['{name}']")):
-        persistence.load(path)
+    with no_pickle(), pytest.MonkeyPatch.context() as m:
+        # refused before any network is loaded
+        m.setattr(persistence, "load_keras_model", lambda path: pytest.fail("loaded a network"))
+        with pytest.raises(UntrustedContentError, match=re.escape(f"trusted=['{name}']")):
+            persistence.load(path)
     with no_pickle():
         back = persistence.load(path, trusted=[name])
     assert np.array_equal(back.predict_proba(Xt), pipe.predict_proba(Xt))
