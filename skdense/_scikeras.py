@@ -354,10 +354,13 @@ def restore_estimator(kind, state, model):
     from sklearn.preprocessing import FunctionTransformer
 
     cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    encoder_state = state["target_encoder"]
+    _check_names(state["params"], "parameter", fitted=False)
+    _check_names(state["attributes"], "attribute", fitted=True)
+    _check_names(encoder_state["state"], "target encoder attribute", fitted=None)
     target = TargetSpec(**state["target"])
     est = cls(target=target, model=build_dense_network, **state["params"])
     vars(est).update(state["attributes"])
-    encoder_state = state["target_encoder"]
     try:
         encoder_cls = _TARGET_ENCODERS[encoder_state["class"]]
     except KeyError:
@@ -375,6 +378,17 @@ def restore_estimator(kind, state, model):
     est.model_ = model
     est._initialize_callbacks()
     return est
+
+
+def _check_names(mapping, what, fitted):
+    """Names from a file are data: plain identifiers, fitted ones ending in '_', so
+    none can replace a method."""
+    for name in mapping:
+        ok = isinstance(name, str) and name.isidentifier() and not name.startswith("_")
+        if ok and fitted is not None:
+            ok = name.endswith("_") == fitted
+        if not ok:
+            raise ValueError(f"The saved scikeras estimator has an invalid {what} name {name!r}.")
 
 
 def target_encoder(est):

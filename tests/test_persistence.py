@@ -346,6 +346,11 @@ def test_tampered_parameter_name_refused(saved):
     _rewrite(saved, "estimators/0.json", json.dumps(record))
     with pytest.raises(UntrustedContentError, match="'predict' is not a parameter"):
         persistence.load(saved)
+    del record["params"]["predict"]
+    record["fitted"]["keras_estimator"]["attributes"]["predict"] = 1
+    _rewrite(saved, "estimators/0.json", json.dumps(record))
+    with pytest.raises(ValueError, match="invalid attribute name 'predict'"):
+        persistence.load(saved)
 
 
 def _lambda_network(tmp_path):
