@@ -462,6 +462,25 @@ def test_export_serving(case, fitted, tmp_path):
     _assert_same_outputs(before, _outputs(est, X, y))  # exporting changed nothing
 
 
+def test_export_serving_loads_without_skdense(fitted, tmp_path):
+    """The SavedModel of an ensemble with periodic embeddings runs in a process that
+    never imports skdense (TensorFlow Serving's situation)."""
+    est, X, y = fitted("ensemble-periodic")
+    path = tmp_path / "serving"
+    persistence.export_serving(est, path)
+    np.save(tmp_path / "X.npy", X.astype("float32"))
+    code = (
+        "import sys, numpy as np, tensorflow as tf\n"
+        f"m = tf.saved_model.load({str(path)!r})\n"
+        f"x = tf.constant(np.load({str(tmp_path / 'X.npy')!r}))\n"
+        "out = m.signatures['serving_default'](features=x)\n"
+        f"np.save({str(tmp_path / 'out.npy')!r}, list(out.values())[0].numpy())\n"
+        "assert 'skdense' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), est.predict_proba(X), rtol=1e-6)
+
+
 def test_export_serving_refuses_a_pipeline():
     pipe = skdense.make_dense_pipeline(task="classification")
     with pytest.raises(TypeError, match=r"Export its last step \(pipe\[-1\]\)"):
