@@ -233,6 +233,25 @@ def test_pipeline_round_trip(make, tmp_path):
     assert isinstance(pipe[-1], DenseClassifier)
 
 
+@pytest.mark.parametrize("scaler", ["standard", "minmax", "robust", "quantile", "robust_clip", None])
+def test_preprocessors_round_trip(scaler, tmp_path):
+    """skdense's transformers load with no trusted= (their helper functions are trusted)."""
+    X, _ = _frame()
+    X.loc[::7, "size"] = np.nan
+    X.loc[::5, "colour"] = np.nan
+    prep = TabularPreprocessor(scaler=scaler, add_indicator=True).fit(X)
+    path = tmp_path / "prep.skdense"
+    persistence.save(prep, path)
+    with no_pickle():
+        back = persistence.load(path)
+    assert np.array_equal(back.transform(X), prep.transform(X), equal_nan=True)
+
+    images = np.arange(24.0).reshape(2, 3, 4)
+    flatten = skdense.Flatten().fit(images)
+    persistence.save(flatten, path)
+    assert np.array_equal(persistence.load(path).transform(images), flatten.transform(images))
+
+
 def test_auto_dense_pipeline_round_trip(tmp_path):
     X, y = _frame()
     pipe = skdense.make_dense_pipeline().set_params(
