@@ -39,8 +39,10 @@ def _fit(name, iris, breast_cancer, diabetes, linnerud):
     if name == "multiclass-strings":
         X, Xt, y, yt = _iris_strings(iris)
         return DenseClassifier(**SMALL).fit(X, y), Xt, yt
-    if name == "binary":
+    if name == "binary":  # a DataFrame: feature_names_in_ round-trips too
         X, Xt, y, yt = breast_cancer
+        columns = [f"feature_{j}" for j in range(X.shape[1])]
+        X, Xt = pd.DataFrame(X, columns=columns), pd.DataFrame(Xt, columns=columns)
         return DenseClassifier(**SMALL, feature_scaling=True).fit(X, y), Xt, yt
     if name == "regressor":
         X, Xt, y, yt = diabetes
@@ -117,6 +119,8 @@ def test_estimator_round_trip(case, fitted, tmp_path):
     assert {k for k in vars(back) if k.endswith("_")} == learnt
     for key in ("history_", "n_iter_", "best_epoch_", "refit_epochs_", "n_features_in_"):
         assert getattr(back, key) == getattr(est, key), key
+    if hasattr(est, "feature_names_in_"):
+        assert np.array_equal(back.feature_names_in_, est.feature_names_in_)
     if hasattr(est, "classes_"):
         assert np.array_equal(back.classes_, est.classes_)
         assert back.classes_.dtype == est.classes_.dtype
