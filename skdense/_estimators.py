@@ -230,7 +230,7 @@ class _DenseEstimator(BaseEstimator):
 
         keras_estimator, result = _scikeras.train(self._kind, settings, plan)  # 6. network, training
         first = result
-        refit_epochs = None
+        refit_epochs = refit_history = None
         if settings.refit_full and first.best_epoch and plan.n_train < X.shape[0]:
             # Early stopping chose the number of epochs on held-out rows; train a
             # fresh network on every row for as many epochs as the kept weights had.
@@ -239,12 +239,14 @@ class _DenseEstimator(BaseEstimator):
             refit_plan = make_plan(refit, X, y, sample_weight, target, hold_out=False)
             keras_estimator, result = _scikeras.train(self._kind, refit, refit_plan)
             refit_epochs = result.n_epochs
+            refit_history = {k: list(v) for k, v in result.history.items()}
         # 7. record, all at once
         self._set_target_attributes(target)
         self.history_ = {k: list(v) for k, v in first.history.items()}
         self.n_iter_ = first.n_epochs
         self.best_epoch_ = first.best_epoch
         self.refit_epochs_ = refit_epochs
+        self.refit_history_ = refit_history
         self.keras_estimator_ = keras_estimator
         self.model_ = keras_estimator.model_
         self.training_engine_ = result.engine
@@ -378,7 +380,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -439,6 +442,9 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -642,7 +648,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -701,6 +708,9 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
