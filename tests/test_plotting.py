@@ -189,3 +189,18 @@ def test_docstring_example_runs(pyplot):
 
     result = doctest.testmod(skdense.plotting, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 5 and result.failed == 0
+
+
+@pytest.mark.slow
+def test_the_early_stopping_page_example_runs(pyplot, tmp_path, monkeypatch):
+    """The page's example saves its figures in a temporary folder, not in the repository."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "early-stopping.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", page, flags=re.S)
+               if "TrainingCurveDisplay" in b]
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda: str(tmp_path))
+    exec(compile(code, "docs/early-stopping.md", "exec"), {"__name__": "__docs__"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["early_stopping.png", "refit_full.png"]
