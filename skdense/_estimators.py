@@ -279,7 +279,13 @@ class _DenseEstimator(BaseEstimator):
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
         validation = self._validation_data(settings.validation_data, y, target)
-        done = self.n_iter_ if continuing else 0
+        # The epochs model_ has trained, and their curves: a refit_full network's
+        # own when the last fit refit (its history_ belongs to the network that chose the epochs).
+        past, done = {}, 0
+        if continuing and self.refit_history_ is not None:
+            past, done = self.refit_history_, self.refit_epochs_
+        elif continuing:
+            past, done = self.history_, self.n_iter_
         plan = make_plan(  # 4.-5. rows, weights, stop rule
             settings, X, y, sample_weight, target, validation=validation,
             hold_out=not partial, first_epoch=done, estimator_name=name,
@@ -293,7 +299,7 @@ class _DenseEstimator(BaseEstimator):
         else:
             keras_estimator, result = _scikeras.train(self._kind, settings, plan)
         first = result
-        refit_epochs = None
+        refit_epochs = refit_history = None
         if settings.refit_full and first.best_epoch and plan.n_train < X.shape[0]:
             # Early stopping chose the number of epochs on held-out rows; train a
             # fresh network on every row for as many epochs as the kept weights had.
@@ -302,15 +308,17 @@ class _DenseEstimator(BaseEstimator):
             refit_plan = make_plan(refit, X, y, sample_weight, target, hold_out=False)
             keras_estimator, result = _scikeras.train(self._kind, refit, refit_plan)
             refit_epochs = result.n_epochs
+            refit_history = {k: list(v) for k, v in result.history.items()}
         # 7. record, all at once
         self._set_target_attributes(target)
         history = {k: list(v) for k, v in first.history.items()}
-        self.history_ = _extend_history(self.history_, done, history) if continuing else history
+        self.history_ = _extend_history(past, done, history)
         self.n_iter_ = done + first.n_epochs
         self.best_epoch_ = first.best_epoch
         if not continuing:
             self._network_params = _params.network_params(settings)
         self.refit_epochs_ = refit_epochs
+        self.refit_history_ = refit_history
         self.keras_estimator_ = keras_estimator
         self.model_ = keras_estimator.model_
         self.training_engine_ = result.engine
@@ -468,7 +476,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -542,6 +551,9 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -821,7 +833,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -893,6 +906,9 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)

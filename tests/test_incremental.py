@@ -217,3 +217,16 @@ def test_routing_enabled_per_fit_parameters(iris):
         plain = make_pipeline(StandardScaler(), DenseClassifier((8,), epochs=2))
         with pytest.raises((TypeError, ValueError), match="patience"):
             plain.fit(X, y, patience=3)
+
+
+def test_warm_start_after_a_refit_numbers_on_from_the_refit(iris_scaled):
+    """After refit_full, model_ is the refit network: a continued fit extends its curve."""
+    X, _, y, _ = iris_scaled
+    clf = DenseClassifier((16,), epochs=30, patience=2, refit_full=True, random_state=0)
+    clf.fit(X, y)
+    assert clf.refit_epochs_ is not None
+    refit_loss = list(clf.refit_history_["loss"])
+    clf.set_params(warm_start=True, refit_full=False).fit(X, y, early_stopping=False, epochs=2)
+    assert clf.n_iter_ == len(refit_loss) + 2
+    assert clf.history_["loss"][: len(refit_loss)] == refit_loss
+    assert clf.refit_history_ is None and clf.refit_epochs_ is None
