@@ -2,8 +2,9 @@
 
 ``import skdense`` is cheap: the public names below are imported on first use
 (PEP 562), so ``import skdense`` (and ``skdense compare``'s argument checks)
-need neither scikit-learn nor pandas, and TensorFlow and Keras are imported on
-the first fit. ``from skdense import DenseClassifier`` works as usual.
+need neither scikit-learn nor pandas; TensorFlow and Keras are imported on
+the first fit, matplotlib on the first plot. ``from skdense import
+DenseClassifier`` works as usual.
 """
 
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ __all__ = [
     "DenseRegressor",
     "Flatten",
     "TabularPreprocessor",
+    "TrainingCurveDisplay",
     "export_serving",
     "load",
     "load_network",
@@ -31,6 +33,7 @@ _LAZY = {
     "DenseRegressor": "._estimators",
     "Flatten": ".preprocessing",
     "TabularPreprocessor": ".preprocessing",
+    "TrainingCurveDisplay": ".plotting",
     "make_dense_pipeline": ".pipeline",
     "save": ".persistence",
     "load": ".persistence",
@@ -42,6 +45,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     from ._estimators import DenseClassifier, DenseRegressor
     from .persistence import export_serving, load, load_network, save
     from .pipeline import make_dense_pipeline
+    from .plotting import TrainingCurveDisplay
     from .preprocessing import Flatten, TabularPreprocessor
 
 

@@ -13,6 +13,8 @@ import json
 import sys
 import zipfile
 
+import numpy as np
+
 from ._persist_values import UntrustedContentError, preview
 
 
@@ -127,6 +129,29 @@ def load_keras_model(path):
     keras = load_keras()
     register_skdense_objects()
     return keras.saving.load_model(path, safe_mode=True)
+
+
+def unsaved_state(model):
+    """[(path, value)] of the variables a .keras file does not keep: the dropout
+    layers' seed-generator states, which a continued fit (warm_start, partial_fit)
+    draws its next dropout masks from."""
+    saved = {id(v) for v in model.weights}
+    return [(v.path, v.numpy()) for v in model.variables if id(v) not in saved]
+
+
+def restore_unsaved_state(model, state, where):
+    """Assign what :func:`unsaved_state` recorded to a loaded ``model``."""
+    saved = {id(v) for v in model.weights}
+    variables = [v for v in model.variables if id(v) not in saved]
+    # In order: paths differ between processes (Keras numbers the generators).
+    shapes = [tuple(v.shape) for v in variables]
+    if shapes != [np.shape(value) for _, value in state]:
+        raise ValueError(
+            f"{where}: the recorded seed states {[path for path, _ in state]} do not match "
+            f"the network's {[v.path for v in variables]}; the file is damaged."
+        )
+    for variable, (_, value) in zip(variables, state):
+        variable.assign(np.asarray(value, dtype=variable.dtype))
 
 
 def open_zip(path, what):

@@ -65,6 +65,38 @@ def train(kind, settings, plan):
         est.initialize(plan.X, plan.y)
         est._ensure_compiled_model()
     _check_training_options(est.model_, settings, plan)
+    return est, _train_built(est, plan)
+
+
+def resume(est, settings, plan):
+    """Train the fitted scikeras estimator ``est`` on for ``plan`` (``warm_start``,
+    ``partial_fit``): the same network, optimizer state and target encoding;
+    this fit's ``callbacks``.
+
+    Return (est, TrainResult).  A run that raises puts the weights, the
+    optimizer state and the callbacks back as they were, so a failed
+    continuation changes nothing.
+    """
+    model = est.model_
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    state = [*model.weights, *model.optimizer.variables]
+    before = [v.numpy() for v in state]
+    callbacks_before = est.callbacks
+    try:
+        est.set_params(callbacks=list(settings.callbacks) if settings.callbacks else None)
+        est._initialize_callbacks()
+        return est, _train_built(est, plan)
+    except BaseException:
+        for variable, value in zip(state, before):
+            variable.assign(value)
+        est.set_params(callbacks=callbacks_before)
+        est._initialize_callbacks()
+        raise
+
+
+def _train_built(est, plan):
+    """Encode the plan's rows with ``est``'s encoders and train ``est.model_``."""
     X, y, sample_weight = plan.X, plan.y, plan.sample_weight
     if sample_weight is not None:
         # scikeras drops rows of weight 0 (scikit-learn's "ignore this row").
@@ -85,7 +117,7 @@ def train(kind, settings, plan):
         est.model_, x_enc, y_enc, training, sample_weight=sample_weight, validation=validation
     )
     est.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
-    return est, result
+    return result
 
 
 def _make_estimator(kind, settings, plan):
@@ -104,7 +136,8 @@ def _estimator_params(settings, plan):
         )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
     loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
-    steps = math.ceil(plan.n_train / plan.training.batch_size) * plan.training.epochs
+    # The schedule spans ``epochs`` epochs (partial_fit calls each run one of them).
+    steps = math.ceil(plan.n_train / plan.training.batch_size) * settings.epochs
     learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
     params = {
         "model": settings.model if plan.user_model else build_dense_network,

@@ -37,7 +37,14 @@ import zipfile
 
 import numpy as np
 
-from ._persist_keras import check_keras_file, load_keras_model, open_zip, read_member
+from ._persist_keras import (
+    check_keras_file,
+    load_keras_model,
+    open_zip,
+    read_member,
+    restore_unsaved_state,
+    unsaved_state,
+)
 from ._persist_values import UntrustedContentError, decode, encode
 
 __all__ = [
@@ -409,6 +416,11 @@ def _estimator_record(est):
     record["fitted"] = {
         "attributes": attributes,
         "keras_estimator": encode(state, f"{name}.keras_estimator_"),
+        # what built the network: a continued fit (warm_start, partial_fit) compares it
+        "network_params": encode(getattr(est, "_network_params", None), f"{name} parameters"),
+        "network_state": encode(
+            [[path, value] for path, value in unsaved_state(est.model_)], f"{name}.model_"
+        ),
     }
     return record, est.model_
 
@@ -451,8 +463,14 @@ def _estimator_from_record(record, network_path, where):
 
     state = decode(fitted["keras_estimator"], where)
     model = load_keras_model(network_path)
+    restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
     keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
     vars(est).update(attributes)
+    network_params = decode(fitted.get("network_params"), where)
+    if network_params is not None:
+        if not isinstance(network_params, dict):
+            raise ValueError(f"{where}: network_params must be a dict.")
+        est._network_params = network_params
     est.keras_estimator_ = keras_estimator
     est.model_ = keras_estimator.model_
     return est

@@ -172,6 +172,27 @@ def test_round_trip_of_options(name, iris, diabetes, tmp_path):
         assert back.get_params() == est.get_params()
 
 
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_loaded_estimator_trains_on_as_the_original(how, iris, tmp_path):
+    """A loaded estimator continues training exactly as the saved one would: the
+    optimizer state travels in the .keras file, the built-network check in the JSON."""
+    X, Xt, y, yt = _iris_strings(iris)
+    est = DenseClassifier(**SMALL).fit(X, y)
+    path = tmp_path / "est.skdense"
+    persistence.save(est, path)
+    back = persistence.load(path)
+    for model in (est, back):
+        if how == "partial_fit":
+            model.partial_fit(X, y)
+        else:
+            model.set_params(warm_start=True, epochs=2).fit(X, y)
+    assert np.array_equal(back.predict_proba(Xt), est.predict_proba(Xt))
+    assert back.n_iter_ == est.n_iter_ and back.history_ == est.history_
+    back.set_params(warm_start=True, hidden_layer_sizes=(16,))
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(8,\) -> \(16,\)"):
+        back.fit(X, y)
+
+
 def test_file_is_plain_json_and_keras(fitted, tmp_path):
     est, X, y = fitted("multiclass-strings")
     path = tmp_path / "est.skdense"
