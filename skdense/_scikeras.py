@@ -134,6 +134,16 @@ def _estimator_params(settings, plan):
             "with model= it has no effect. Leave n_ensemble=1, or drop model= to use "
             "hidden_layer_sizes and the other architecture parameters."
         )
+    if settings.n_ensemble > 1 and settings.metrics:
+        # Keras computes compiled metrics on the training forward pass, which
+        # gives the members' outputs (n, k, units), not the ensemble's.
+        raise ValueError(
+            f"metrics={list(settings.metrics)!r} cannot be computed for an ensemble "
+            f"(n_ensemble={settings.n_ensemble}): while training the network outputs every "
+            "member's prediction, not their mean. Leave metrics=None (history_ has loss "
+            "and val_loss, and the estimator's score gives the metric after fit), or use "
+            "n_ensemble=1."
+        )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
     loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
     # The schedule spans ``epochs`` epochs (partial_fit calls each run one of them).
