@@ -244,6 +244,20 @@ def test_training_in_place_gives_the_weights_of_the_cloned_worker(data, in_place
         np.testing.assert_array_equal(wa, wb)
 
 
+def test_a_continued_fit_in_place_gives_the_weights_of_the_cloned_worker(data, in_place):
+    X, y = data
+    weights = {}
+    for on in (False, True):
+        in_place(on)
+        est = DenseClassifier(hidden_layer_sizes=(8,), epochs=3, warm_start=True,
+                              early_stopping=False, random_state=0)
+        est.fit(X, y).fit(X, y)
+        est.partial_fit(X, y)
+        weights[on] = _weights(est)
+    for wa, wb in zip(weights[False], weights[True]):
+        np.testing.assert_array_equal(wa, wb)
+
+
 def test_training_in_place_leaves_nothing_in_the_cache(data, in_place):
     from skdense._training import cache
 

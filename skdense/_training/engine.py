@@ -284,15 +284,17 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         # verbose prints after every epoch, so it runs one epoch per call.
         chunk = 1 if plan.verbose else plan.epochs
         losses, val_losses = [], []
-        epoch = 0
-        while epoch < plan.epochs:
-            upto = min(epoch + chunk, plan.epochs)
+        first = plan.first_epoch  # a continued run numbers (and shuffles) on from here
+        last = first + plan.epochs
+        epoch = first
+        while epoch < last:
+            upto = min(epoch + chunk, last)
             args = LoopArgs(epoch_start=tf.constant(epoch, tf.int64),
                             epoch_stop=tf.constant(upto, tf.int64), **loop)
             l, vl, reached = worker.run(data, args, stop)
             l, vl = l.numpy().tolist(), vl.numpy().tolist()
             if plan.verbose:
-                _print_epochs(epoch, plan.epochs, l, vl if validate else None)
+                _print_epochs(epoch, last, l, vl if validate else None)
             losses += l
             val_losses += vl
             epoch = int(reached)
@@ -308,30 +310,30 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         elif diverged and len(losses) > 1 and worker.in_place:
             # In place, the stop state kept the last finite epoch's weights.
             worker.restore_saved()
-            kept_epoch = len(losses) - 1
+            kept_epoch = first + len(losses) - 1
         elif diverged and len(losses) > 1:
             # No copy of the last finite epoch was kept (it would cost a copy of
             # the weights every epoch): replay the run from the same start,
             # seed and data up to it.  The engine is deterministic, so this
             # ends on the same weights.
             worker.load(user_vars, opt.variables)
-            args = LoopArgs(epoch_start=tf.constant(0, tf.int64),
-                            epoch_stop=tf.constant(len(losses) - 1, tf.int64), **loop)
+            args = LoopArgs(epoch_start=tf.constant(first, tf.int64),
+                            epoch_stop=tf.constant(first + len(losses) - 1, tf.int64), **loop)
             worker.run(data, args, stop._replace(enabled=tf.constant(False)))
-            kept_epoch = len(losses) - 1
+            kept_epoch = first + len(losses) - 1
         worker.unload(user_vars, opt.variables)
     # Keras reports float32 loss values; do the same so histories compare.
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:
         history["val_loss"] = [float(np.float32(v)) for v in val_losses]
     if plan.verbose and rule is not None and best_epoch is not None and len(losses) < plan.epochs:
-        print(f"Epoch {len(losses)}: early stopping", flush=True)
+        print(f"Epoch {first + len(losses)}: early stopping", flush=True)
     return TrainResult(
         history=history,
         n_epochs=len(losses),
         best_epoch=best_epoch,
         engine="engine",
-        diverged_epoch=len(losses) if diverged else None,
+        diverged_epoch=first + len(losses) if diverged else None,
         kept_epoch=kept_epoch,
     )
 
