@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _params
+from . import _params, _resources
 from ._fitplan import make_plan
 from ._model import check_activation
 from ._targets import TargetSpec, classification_task
@@ -272,8 +272,6 @@ class _DenseEstimator(BaseEstimator):
             self._check_continued_target(y, target)
         else:
             target = self._target_spec(y, settings, classes)
-        if settings.model is None:
-            check_activation(settings.activation, name)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
@@ -292,6 +290,11 @@ class _DenseEstimator(BaseEstimator):
         )
         if partial:
             plan = dataclasses.replace(plan, training=dataclasses.replace(plan.training, epochs=1))
+        if not continuing and not plan.user_model:
+            # before TensorFlow loads: a network too large for this machine is refused at once
+            _resources.check_plan_memory(name, settings, plan)
+        if settings.model is None:
+            check_activation(settings.activation, name)  # loads Keras
         from . import _scikeras
 
         if continuing:  # 6. network, training

@@ -393,3 +393,25 @@ def _cgroup_available(root="/sys/fs/cgroup"):
         free = max(limit - max(int(usage) - inactive, 0), 0)
         return AvailableMemory(free, f"{kind} memory limit {_gb(limit)} GB in {d}")
     return None
+
+
+def check_plan_memory(estimator_name, settings, plan):
+    """Refuse skdense's own network for ``plan`` when it cannot train in this
+    machine's memory; arithmetic only, before TensorFlow is even imported
+    (the fit path calls it before step 6).  Returns the :class:`MemoryEstimate`."""
+    from ._model import continuous_columns
+
+    network = Network(
+        n_features=plan.X.shape[1],
+        hidden_layer_sizes=tuple(int(u) for u in settings.hidden_layer_sizes),
+        n_outputs=output_width(plan.target, plan.y),
+        n_ensemble=settings.n_ensemble,
+        ensemble_adapters=settings.ensemble_adapters,
+        feature_scaling=bool(settings.feature_scaling),
+        n_embedded=len(continuous_columns(plan.X)) if settings.numeric_embedding else 0,
+    )
+    n_val_rows = 0 if plan.validation is None else len(plan.validation.x)
+    return check_fit_memory(
+        estimator_name, network, optimizer=settings.optimizer,
+        batch_size=plan.training.batch_size, n_rows=plan.n_train, n_val_rows=n_val_rows,
+    )

@@ -61,8 +61,6 @@ def train(kind, settings, plan):
     setting cannot take effect on the model (see :func:`_check_training_options`).
     """
     name = "DenseClassifier" if kind == "classifier" else "DenseRegressor"
-    if not plan.user_model:
-        _check_memory(name, settings, plan)  # before anything large is allocated
     est = _make_estimator(kind, settings, plan)
     with _seeded_build(plan):
         est.initialize(plan.X, plan.y)
@@ -127,24 +125,6 @@ def _train_built(est, plan):
     )
     est.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
     return result
-
-
-def _check_memory(name, settings, plan):
-    """Refuse a network of skdense's that cannot train in this machine's memory
-    (:mod:`skdense._resources`); arithmetic only, before it is built."""
-    network = _resources.Network(
-        n_features=plan.X.shape[1],
-        hidden_layer_sizes=tuple(int(u) for u in settings.hidden_layer_sizes),
-        n_outputs=_resources.output_width(plan.target, plan.y),
-        n_ensemble=settings.n_ensemble,
-        ensemble_adapters=settings.ensemble_adapters,
-        feature_scaling=bool(settings.feature_scaling),
-        n_embedded=len(continuous_columns(plan.X)) if settings.numeric_embedding else 0,
-    )
-    _resources.check_fit_memory(
-        name, network, optimizer=settings.optimizer, batch_size=plan.training.batch_size,
-        n_rows=plan.n_train, n_val_rows=_n_val_rows(plan),
-    )
 
 
 def _n_val_rows(plan):

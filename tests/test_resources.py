@@ -328,3 +328,22 @@ def test_an_in_place_worker_and_its_copy_of_the_weights_end_with_the_fit(data, i
         assert saved and worker() is None and all(s() is None for s in saved)
     finally:
         gc.enable()
+
+
+def test_refusal_comes_before_tensorflow_loads():
+    """The guard is arithmetic: a first fit that is refused does not pay the
+    seconds of importing TensorFlow (a fresh process, so nothing is loaded yet)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from skdense import DenseClassifier\n"
+        "try:\n"
+        "    DenseClassifier((10**5, 10**5)).fit(np.zeros((20, 5)), [0, 1] * 10)\n"
+        "except MemoryError as err:\n"
+        "    print('refused', 'tensorflow' in sys.modules, 'GB' in str(err))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["refused", "False", "True"], out.stdout + out.stderr
