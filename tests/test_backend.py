@@ -90,6 +90,9 @@ def test_joblib_workers_are_quiet(level):
     ],
 )
 def test_log_policy_follows_the_users_level(monkeypatch, value, hide, python_level):
+    # setenv first, so that monkeypatch restores both variables as they were, even unset
+    monkeypatch.setenv("KERAS_BACKEND", os.environ.get("KERAS_BACKEND", "tensorflow"))
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
     if value is None:
         monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     else:
