@@ -7,9 +7,12 @@ thread pools, later calls are a dictionary lookup.
 """
 
 import contextlib
+import logging
 import os
 import sys
+import tempfile
 import threading
+from typing import NamedTuple
 
 _lock = threading.Lock()
 _configured = False
@@ -35,26 +38,56 @@ def _n_threads():
     return None
 
 
-_MARKER = "SKDENSE_SET_TF_CPP_MIN_LOG_LEVEL"  # inherited by joblib/Dask workers
+class LogPolicy(NamedTuple):
+    """How quiet TensorFlow is made, read from ``TF_CPP_MIN_LOG_LEVEL``."""
+
+    hide_startup: bool  # send fd 2 away while TensorFlow imports and finds its devices
+    python_level: int | None  # level for ``tf.get_logger()``; None leaves it alone
+
+
+# TF_CPP_MIN_LOG_LEVEL n hides C++ log lines up to: 1 INFO, 2 WARNING, 3 ERROR.
+# TensorFlow's Python logger is given the matching threshold.
+_PYTHON_LEVELS = {1: logging.WARNING, 2: logging.ERROR, 3: logging.CRITICAL}
 
 
 def _quiet_environment():
-    """Set TF's log level unless the user chose one; return whether skdense chose it."""
+    """Choose TF's log level unless the user chose one; return the :class:`LogPolicy`.
+
+    Unset, skdense sets ``TF_CPP_MIN_LOG_LEVEL=2`` (warnings and info hidden) in
+    ``os.environ``, so joblib/Dask workers inherit it.  A level the user set is
+    never changed: it governs TensorFlow's logging after start-up, in C++ and
+    (the same threshold) in its Python logger.
+
+    Start-up lines are another matter.  TF >= 2.20 prints them (oneDNN notice,
+    "Could not find cuda drivers", "failed call to cuInit") through absl before
+    the level is read, so even level 3 shows the oneDNN notice.  They are
+    hidden for levels 1, 2 and 3 and when unset.  Level 0 is TensorFlow's "log
+    everything": a user who sets it explicitly is asking for these lines (they
+    are how one learns why the GPU is not used), so at 0 nothing is hidden and
+    TF's Python logger is left alone.  A value TensorFlow cannot parse counts as
+    0, as TensorFlow reads it.
+    """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ and _MARKER not in os.environ:
-        return False
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ[_MARKER] = "1"
-    return True
+    value = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        level = int(value)
+    except ValueError:
+        level = 0
+    if level <= 0:
+        return LogPolicy(hide_startup=False, python_level=None)
+    return LogPolicy(hide_startup=True, python_level=_PYTHON_LEVELS[min(level, 3)])
 
 
 @contextlib.contextmanager
 def _silenced_stderr(active):
-    """Send file descriptor 2 to /dev/null while TensorFlow initialises.
+    """Capture file descriptor 2 while TensorFlow initialises; drop it unless that fails.
 
-    TF >= 2.20 prints absl lines (oneDNN notice, "Could not find cuda drivers",
-    "failed call to cuInit") before its log level is read, so the environment
-    variable alone cannot hide them.  Python exceptions still propagate.
+    The start-up lines are written by C++ straight to fd 2, so redirecting
+    ``sys.stderr`` cannot catch them.  Python exceptions still propagate, and
+    when one does, what was captured is written back to stderr first: the lines
+    TensorFlow printed before failing are usually the explanation.  Whatever
+    other threads write to stderr meanwhile (a few seconds, once per process)
+    is lost with the start-up lines.
     """
     if not active:
         yield
@@ -65,14 +98,32 @@ def _silenced_stderr(active):
     except (OSError, ValueError):
         yield
         return
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    with _capture_file() as capture:
+        failed = False
+        try:
+            os.dup2(capture.fileno(), 2)
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                capture.seek(0)
+                data = capture.read()
+                with contextlib.suppress(OSError):
+                    while data:
+                        data = data[os.write(2, data) :]
+
+
+def _capture_file():
     try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        return tempfile.TemporaryFile()
+    except OSError:  # no writable temporary directory: drop the lines
+        return open(os.devnull, "w+b")  # the caller's with closes it
 
 
 def _set_thread_pools(tf):
@@ -89,20 +140,20 @@ def _set_thread_pools(tf):
 def load_tf():
     """Import TensorFlow once, quietly, with thread pools sized for this process."""
     global _configured
-    if _configured:
-        import tensorflow as tf
-
-        return tf
-    with _lock:
-        quiet = _quiet_environment()
-        with _silenced_stderr(quiet and "tensorflow" not in sys.modules):
-            import tensorflow as tf
-
+    if not _configured:
+        with _lock:
             if not _configured:
-                tf.get_logger().setLevel("ERROR")
-                _set_thread_pools(tf)
-                tf.config.list_physical_devices()  # device discovery logs here (cuInit)
+                policy = _quiet_environment()
+                with _silenced_stderr(policy.hide_startup):
+                    import tensorflow as tf
+
+                    if policy.python_level is not None:
+                        tf.get_logger().setLevel(policy.python_level)
+                    _set_thread_pools(tf)
+                    tf.config.list_physical_devices()  # device discovery logs here (cuInit)
                 _configured = True
+    import tensorflow as tf
+
     return tf
 
 
