@@ -108,6 +108,14 @@ def test_one_writer_at_a_time(tmp_path):
     Journal.open(path, SETTINGS).close()  # released on close
 
 
+def test_journal_in_a_missing_folder_says_what_to_do(tmp_path):
+    path = tmp_path / "runs" / "journal.jsonl"
+    with pytest.raises(ValueError, match=r"its folder .*runs does not exist. Create it first"):
+        Journal.open(path, SETTINGS)
+    with pytest.raises(ValueError, match="does not exist. Create it first"):
+        read_journal(path)
+
+
 def test_journal_symlink_is_not_followed(tmp_path):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")

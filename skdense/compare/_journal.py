@@ -139,6 +139,12 @@ def read_journal(path):
 def _open_error(path, exc):
     if os.path.islink(path):
         return f"the journal {path} is a symbolic link; refusing to follow it. Remove it."
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        return (
+            f"cannot open the journal {path}: its folder {parent} does not exist. Create "
+            "it first (os.makedirs), or give a journal path in an existing folder."
+        )
     return f"cannot open the journal {path}: {exc.strerror or exc}."
 
 
