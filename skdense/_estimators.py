@@ -147,7 +147,7 @@ class _DenseEstimator(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified to float32 in fit/predict
+        tags.input_tags.sparse = True  # kept as float32 CSR; densified a minibatch at a time
         tags.input_tags.allow_nan = False
         tags.target_tags.required = True
         return tags
@@ -173,8 +173,11 @@ class _DenseEstimator(BaseEstimator):
                 "Pipeline, or use skdense.make_dense_pipeline()."
             ) from err
         if sp.issparse(X):
-            X = X.toarray()
-        X = np.asarray(X, dtype="float32")
+            # Kept sparse: the engine and predict densify a minibatch at a time
+            # (a TF-IDF matrix densified whole can take gigabytes).
+            X = X.tocsr().astype(np.float32, copy=False)
+        else:
+            X = np.asarray(X, dtype="float32")
         return X if y is None else (X, y)
 
     # -- fit ------------------------------------------------------------------
