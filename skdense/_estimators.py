@@ -269,9 +269,9 @@ class _DenseEstimator(BaseEstimator):
         y_val = np.asarray(given[1])
         if y_val.dtype.kind in "USO" and not target.is_classification:
             y_val = self._prepare_y(y_val)
-        if len(y_val) != len(x_val):
+        if len(y_val) != x_val.shape[0]:
             raise ValueError(
-                f"{name}.fit(validation_data=...) has {len(x_val)} rows in X_val but "
+                f"{name}.fit(validation_data=...) has {x_val.shape[0]} rows in X_val but "
                 f"{len(y_val)} in y_val; they must match."
             )
         y_val = self._check_validation_target(y_val, y, target)
