@@ -238,3 +238,17 @@ def test_predict_chunk_size_follows_the_network_width():
     # input 400 + input layer 400 + hidden 16 + dropout 16 + output 1
     assert plan.row_floats == 833
     assert predict_module.chunk_rows(plan.row_floats) == (64 << 20) // (4 * 833)
+
+
+def test_docs_sparse_page_runs(capsys):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "sparse.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert blocks
+    namespace = {"__name__": "__docs__"}
+    for block in blocks:
+        exec(compile(block, "docs/sparse.md", "exec"), namespace)
+    assert "held-out accuracy" in capsys.readouterr().out
+    assert namespace["text_clf"].score(namespace["docs"][500:], namespace["labels"][500:]) > 0.8
