@@ -2,8 +2,9 @@
 
 ``import skdense`` is cheap: the public names below are imported on first use
 (PEP 562), so ``import skdense`` (and ``skdense compare``'s argument checks)
-need neither scikit-learn nor pandas, and TensorFlow and Keras are imported on
-the first fit. ``from skdense import DenseClassifier`` works as usual.
+need neither scikit-learn nor pandas; TensorFlow and Keras are imported on
+the first fit, matplotlib on the first plot. ``from skdense import
+DenseClassifier`` works as usual.
 """
 
 from typing import TYPE_CHECKING
@@ -17,7 +18,12 @@ __all__ = [
     "DenseRegressor",
     "Flatten",
     "TabularPreprocessor",
+    "TrainingCurveDisplay",
+    "export_serving",
+    "load",
+    "load_network",
     "make_dense_pipeline",
+    "save",
     "__version__",
 ]
 
@@ -27,12 +33,19 @@ _LAZY = {
     "DenseRegressor": "._estimators",
     "Flatten": ".preprocessing",
     "TabularPreprocessor": ".preprocessing",
+    "TrainingCurveDisplay": ".plotting",
     "make_dense_pipeline": ".pipeline",
+    "save": ".persistence",
+    "load": ".persistence",
+    "load_network": ".persistence",
+    "export_serving": ".persistence",
 }
 
 if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
     from ._estimators import DenseClassifier, DenseRegressor
+    from .persistence import export_serving, load, load_network, save
     from .pipeline import make_dense_pipeline
+    from .plotting import TrainingCurveDisplay
     from .preprocessing import Flatten, TabularPreprocessor
 
 

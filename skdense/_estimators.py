@@ -10,6 +10,7 @@ module imports no TensorFlow.
 """
 
 import contextlib
+import dataclasses
 import warnings
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _params
+from . import _params, _resources
 from ._fitplan import make_plan
 from ._model import check_activation
 from ._targets import TargetSpec, classification_task
@@ -51,6 +52,32 @@ def _all_or_nothing(estimator):
         vars(estimator).clear()
         vars(estimator).update(before)
         raise
+
+
+def _check_missing_labels(y, name):
+    """Name the rows of an object target that hold None or NaN (numpy's own
+    error is "'<' not supported between 'NoneType' and 'str'")."""
+    values = np.asarray(y, dtype=object) if getattr(y, "dtype", object) == object else None
+    if values is None or values.size == 0:
+        return
+    missing = np.frompyfunc(lambda v: v is None or (isinstance(v, float) and v != v), 1, 1)
+    rows = np.unique(np.nonzero(missing(values).astype(bool))[0])
+    if rows.size:
+        raise ValueError(
+            f"{name}: y has missing values (None or NaN) in {rows.size} row(s): "
+            f"{rows[:10].tolist()}{' and more' if rows.size > 10 else ''}. Drop those rows (from X "
+            "too) or fill them before fit."
+        )
+
+
+def _extend_history(history, n_before, new):
+    """``history`` (``n_before`` epochs) followed by the epochs of ``new``; a
+    quantity one of them did not compute is NaN there."""
+    n_new = len(next(iter(new.values()), []))
+    return {
+        k: list(history.get(k, [np.nan] * n_before)) + list(new.get(k, [np.nan] * n_new))
+        for k in [*history, *(k for k in new if k not in history)]
+    }
 
 
 class _DenseEstimator(BaseEstimator):
@@ -88,6 +115,7 @@ class _DenseEstimator(BaseEstimator):
         numeric_embedding=None,
         n_ensemble=1,
         ensemble_adapters="mini",
+        warm_start=False,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -119,6 +147,7 @@ class _DenseEstimator(BaseEstimator):
         self.numeric_embedding = numeric_embedding
         self.n_ensemble = n_ensemble
         self.ensemble_adapters = ensemble_adapters
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
         self._set_routed(kwargs)
@@ -164,20 +193,22 @@ class _DenseEstimator(BaseEstimator):
                 X, y = validate_data(
                     self, X, y, multi_output=True, y_numeric=self._kind == "regressor", **kwargs
                 )
+            if sp.issparse(X):
+                # Kept sparse: the engine and predict densify a minibatch at a
+                # time (a TF-IDF matrix densified whole can take gigabytes).
+                X = X.tocsr().astype(np.float32, copy=False)
+            else:
+                # pandas 'category' columns pass validate_data as objects
+                X = np.asarray(X, dtype="float32")
         except ValueError as err:
             if "could not convert string" not in str(err):
                 raise
             raise ValueError(
-                f"{name} needs numeric X, but X holds text ({err}). Encode categorical "
-                "columns first: put skdense.TabularPreprocessor() before it in the "
-                "Pipeline, or use skdense.make_dense_pipeline()."
+                f"{name} needs numeric X, but X holds text or pandas 'category' columns "
+                f"({err}). Encode categorical columns first: put "
+                "skdense.TabularPreprocessor() before it in the Pipeline, or use "
+                "skdense.make_dense_pipeline()."
             ) from err
-        if sp.issparse(X):
-            # Kept sparse: the engine and predict densify a minibatch at a time
-            # (a TF-IDF matrix densified whole can take gigabytes).
-            X = X.tocsr().astype(np.float32, copy=False)
-        else:
-            X = np.asarray(X, dtype="float32")
         return X if y is None else (X, y)
 
     # -- fit ------------------------------------------------------------------
@@ -212,28 +243,69 @@ class _DenseEstimator(BaseEstimator):
             self._fit(X, y, sample_weight, fit_params)
         return self
 
-    def _fit(self, X, y, sample_weight, fit_params):
-        """The fit path: each step one call, each call one module (docs/architecture.md)."""
+    # With scikit-learn's metadata routing on, set_fit_request(patience=True, ...)
+    # lets Pipeline and GridSearchCV route the per-fit overrides to fit.
+    __metadata_request__fit = {name: None for name in _params.FIT_OVERRIDABLE + _params.FIT_ONLY}
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        with _all_or_nothing(self):
+            self._fit(X, y, sample_weight, {}, partial=True, classes=classes)
+        return self
+
+    def _fit(self, X, y, sample_weight, fit_params, *, partial=False, classes=None):
+        """The fit path: each step one call, each call one module (docs/architecture.md).
+
+        ``partial``: one epoch on every given row, without early stopping
+        (``partial_fit``); ``classes``: a classifier's classes given to it.
+        """
         name = type(self).__name__
         settings = _params.resolve(self, fit_params)  # 1. settings
+        if partial:
+            settings = settings.replace(early_stopping=False, refit_full=False)
+        continuing = hasattr(self, "model_") and (partial or settings.warm_start)
+        if continuing:
+            self._check_continuation(settings, "partial_fit" if partial else "warm_start=True")
         if y is None:
             raise ValueError(f"{name} requires y to be passed, but the target y is None.")
-        X, y = self._validate_X(X, y, reset=True)  # 2. data
+        _check_missing_labels(y, name)
+        X, y = self._validate_X(X, y, reset=not continuing)  # 2. data
         y = self._prepare_y(y)
-        target = self._target_spec(y, settings)  # 3. target
-        if settings.model is None:
-            check_activation(settings.activation, name)
+        if continuing:  # 3. target
+            target = self.keras_estimator_.target
+            self._check_continued_target(y, target)
+        else:
+            target = self._target_spec(y, settings, classes)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float32)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            )
         validation = self._validation_data(settings.validation_data, y, target)
+        # The epochs model_ has trained, and their curves: a refit_full network's
+        # own when the last fit refit (its history_ belongs to the network that chose the epochs).
+        past, done = {}, 0
+        if continuing and self.refit_history_ is not None:
+            past, done = self.refit_history_, self.refit_epochs_
+        elif continuing:
+            past, done = self.history_, self.n_iter_
         plan = make_plan(  # 4.-5. rows, weights, stop rule
-            settings, X, y, sample_weight, target, validation=validation, estimator_name=name
+            settings, X, y, sample_weight, target, validation=validation,
+            hold_out=not partial, first_epoch=done, estimator_name=name,
         )
+        if partial:
+            plan = dataclasses.replace(plan, training=dataclasses.replace(plan.training, epochs=1))
+        if not continuing and not plan.user_model:
+            # before TensorFlow loads: a network too large for this machine is refused at once
+            _resources.check_plan_memory(name, settings, plan)
+        if settings.model is None:
+            check_activation(settings.activation, name)  # loads Keras
         from . import _scikeras
 
-        keras_estimator, result = _scikeras.train(self._kind, settings, plan)  # 6. network, training
+        if continuing:  # 6. network, training
+            keras_estimator, result = _scikeras.resume(self.keras_estimator_, settings, plan)
+        else:
+            keras_estimator, result = _scikeras.train(self._kind, settings, plan)
         first = result
-        refit_epochs = None
+        refit_epochs = refit_history = None
         if settings.refit_full and first.best_epoch and plan.n_train < X.shape[0]:
             # Early stopping chose the number of epochs on held-out rows; train a
             # fresh network on every row for as many epochs as the kept weights had.
@@ -242,18 +314,45 @@ class _DenseEstimator(BaseEstimator):
             refit_plan = make_plan(refit, X, y, sample_weight, target, hold_out=False)
             keras_estimator, result = _scikeras.train(self._kind, refit, refit_plan)
             refit_epochs = result.n_epochs
+            refit_history = {k: list(v) for k, v in result.history.items()}
         # 7. record, all at once
         self._set_target_attributes(target)
-        self.history_ = {k: list(v) for k, v in first.history.items()}
-        self.n_iter_ = first.n_epochs
+        history = {k: list(v) for k, v in first.history.items()}
+        self.history_ = _extend_history(past, done, history)
+        self.n_iter_ = done + first.n_epochs
         self.best_epoch_ = first.best_epoch
+        if not continuing:
+            self._network_params = _params.network_params(settings)
         self.refit_epochs_ = refit_epochs
+        self.refit_history_ = refit_history
         self.keras_estimator_ = keras_estimator
         self.model_ = keras_estimator.model_
         self.training_engine_ = result.engine
 
     def _set_target_attributes(self, target):
         """Record what the target taught (the classifier's ``classes_``)."""
+
+    def _check_continuation(self, settings, how):
+        """A continued fit trains the network it has: refuse what would change it."""
+        name = type(self).__name__
+        if settings.refit_full:
+            raise ValueError(
+                f"{name}: refit_full=True trains a new network on every row, so it cannot "
+                "continue the fitted one (warm_start=True). Set refit_full=False to train "
+                "on, or warm_start=False to fit a new network."
+            )
+        built = getattr(self, "_network_params", None)
+        changed = _params.changed_network_params(built, settings) if built is not None else []
+        if changed:
+            what = ", ".join(f"{k}={old!r} -> {new!r}" for k, old, new in changed)
+            raise ValueError(
+                f"{name}: {how} trains the fitted network on, but parameters that build "
+                f"it changed since it was built: {what}. Set them back, or fit a new "
+                "network (warm_start=False, or a clone of the estimator)."
+            )
+
+    def _check_continued_target(self, y, target):
+        """y of a continued fit has the target the network was built for."""
 
     def _validation_data(self, given, y, target):
         """A user's ``validation_data``, checked like the training data, or None."""
@@ -277,7 +376,9 @@ class _DenseEstimator(BaseEstimator):
         y_val = self._check_validation_target(y_val, y, target)
         w_val = None
         if len(given) == 3 and given[2] is not None:
-            w_val = _check_sample_weight(given[2], x_val, dtype=np.float32)
+            w_val = _check_sample_weight(
+                given[2], x_val, dtype=np.float32, ensure_non_negative=True
+            )
         return Validation(x_val, y_val, w_val)
 
     def _check_validation_target(self, y_val, y, target):
@@ -381,7 +482,8 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -418,6 +520,14 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     label_smoothing : float in [0, 1), default=0.0
         Label smoothing of the cross-entropy (improves accuracy, can hurt
         log loss).
+    warm_start : bool, default=False
+        When the estimator is fitted, ``fit`` trains the fitted network on
+        (its weights, optimizer state and target encoding) for ``epochs``
+        more epochs instead of building a new one, as Keras's ``model.fit``
+        does when called again; ``history_``, ``n_iter_`` and ``best_epoch_``
+        count on. Parameters that build the network (``hidden_layer_sizes``,
+        ``learning_rate``, ``loss``...) must not change meanwhile. A
+        learning-rate schedule continues where it was.
     random_state : int, RandomState or None, default=None
         Seeds the initial weights, dropout, the minibatch order and the
         validation split. Global random state is left untouched.
@@ -434,14 +544,22 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     model_ : keras.Model
         The fitted Keras network.
     history_ : dict of lists
-        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed).
+        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed), one
+        value per epoch of ``n_iter_`` (NaN for an epoch that did not
+        compute it).
     n_iter_ : int
-        Epochs run (a last epoch whose loss was not finite included).
+        Epochs the network has trained (a last epoch whose loss was not
+        finite included), counted over ``warm_start`` fits and
+        ``partial_fit`` calls.
     best_epoch_ : int or None
-        1-based epoch with the best monitored value when early stopping ran.
+        1-based epoch with the best monitored value when early stopping ran
+        (counted like ``n_iter_``).
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -506,6 +624,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         ensemble_adapters="mini",
         class_weight=None,
         label_smoothing=0.0,
+        warm_start=False,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -538,6 +657,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
             numeric_embedding=numeric_embedding,
             n_ensemble=n_ensemble,
             ensemble_adapters=ensemble_adapters,
+            warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
             **kwargs,
@@ -561,10 +681,84 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
             y = y.ravel()
         return y
 
-    def _target_spec(self, y, settings):
-        task = classification_task(y, type(self).__name__)
-        classes = np.arange(y.shape[1]) if task == "multilabel" else np.unique(y)
-        return TargetSpec(task, classes)
+    def _target_spec(self, y, settings, classes=None):
+        if classes is None:
+            task = classification_task(y, type(self).__name__)
+            classes = np.arange(y.shape[1]) if task == "multilabel" else np.unique(y)
+            return TargetSpec(task, classes)
+        # partial_fit's first call: the classes given, not those of this batch
+        if y.ndim == 2:
+            return TargetSpec("multilabel", np.arange(y.shape[1]))
+        classes = np.unique(np.asarray(classes))
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__}.partial_fit needs at least 2 classes; got "
+                f"classes={classes.tolist()}."
+            )
+        target = TargetSpec("binary" if classes.size == 2 else "multiclass", classes)
+        self._check_continued_target(y, target)
+        return target
+
+    def _check_continued_target(self, y, target):
+        name = type(self).__name__
+        if (y.ndim == 2) != (target.task == "multilabel") or (
+            y.ndim == 2 and y.shape[1] != len(target.classes)
+        ):
+            shape = f"{len(target.classes)} label columns" if y.ndim == 2 else "1-D labels"
+            raise ValueError(
+                f"{name}: the network was built for a {target.task} target, but y has "
+                f"shape {y.shape}; a continued fit (warm_start, partial_fit) needs the same "
+                f"target ({shape}). Fit a new network (warm_start=False) for a new target."
+            )
+        if y.ndim == 1:
+            unknown = np.setdiff1d(np.unique(y), target.classes)
+            if unknown.size:
+                raise ValueError(
+                    f"{name}: y holds labels the network was not built for: "
+                    f"{unknown[:5].tolist()}; its classes are {target.classes.tolist()}. "
+                    "A continued fit (warm_start, partial_fit) keeps the classes; pass "
+                    "every class to the first partial_fit (classes=...), or fit a new "
+                    "network (warm_start=False)."
+                )
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train the network for one epoch on ``X``, ``y``, building it on the first call.
+
+        As scikit-learn's ``MLPClassifier.partial_fit``: one pass over the
+        given rows (in minibatches, shuffled by ``random_state``), no early
+        stopping or held-out rows; ``n_iter_`` and ``history_`` count on.
+        Parameters that build the network must not change between calls.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        classes : array-like of shape (n_classes,), default=None
+            Every class the network will see. Required on the first call
+            (when the estimator is not fitted), optional afterwards and then
+            equal to ``classes_``. For a multilabel target, the label columns.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        name = type(self).__name__
+        if not hasattr(self, "model_") and classes is None:
+            raise ValueError(
+                f"{name}.partial_fit needs classes=... on the first call: every class "
+                "the network will see (np.unique of the whole target), since one batch "
+                "may not hold them all."
+            )
+        multilabel = hasattr(self, "model_") and self.keras_estimator_.target.task == "multilabel"
+        if hasattr(self, "model_") and classes is not None and not multilabel:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(self.classes_, given):
+                raise ValueError(
+                    f"{name}.partial_fit: classes={given.tolist()} is not the same as on "
+                    f"the first call, {self.classes_.tolist()}."
+                )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
     def _set_target_attributes(self, target):
         self.classes_ = target.classes
@@ -645,7 +839,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         many epochs (the best epoch, or all epochs run when
         ``restore_best_weights=False``) and keep it. The validation rows then
         also train the model, at about 1.5 times the fit time. ``history_`` keeps
-        the curves of the run that chose the epochs. No refit when
+        the curves of the run that chose the epochs, ``refit_history_`` those
+        of the refit. No refit when
         ``validation_data`` is given (every row already trains the model).
     callbacks : list of keras callbacks or None, default=None
         Keras callbacks for every fit; ``fit(..., callbacks=[...])`` replaces
@@ -682,6 +877,14 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         undo it at predict, so targets in the hundreds train as well as targets
         near 1. ``loss`` and ``val_loss`` in ``history_`` are then in
         standardised units.
+    warm_start : bool, default=False
+        When the estimator is fitted, ``fit`` trains the fitted network on
+        (its weights, optimizer state and target encoding) for ``epochs``
+        more epochs instead of building a new one, as Keras's ``model.fit``
+        does when called again; ``history_``, ``n_iter_`` and ``best_epoch_``
+        count on. Parameters that build the network (``hidden_layer_sizes``,
+        ``learning_rate``, ``loss``...) must not change meanwhile. A
+        learning-rate schedule continues where it was.
     random_state : int, RandomState or None, default=None
         Seeds the initial weights, dropout, the minibatch order and the
         validation split. Global random state is left untouched.
@@ -696,14 +899,22 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     model_ : keras.Model
         The fitted Keras network.
     history_ : dict of lists
-        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed).
+        Per-epoch ``loss`` (and ``val_loss`` and metrics when computed), one
+        value per epoch of ``n_iter_`` (NaN for an epoch that did not
+        compute it).
     n_iter_ : int
-        Epochs run (a last epoch whose loss was not finite included).
+        Epochs the network has trained (a last epoch whose loss was not
+        finite included), counted over ``warm_start`` fits and
+        ``partial_fit`` calls.
     best_epoch_ : int or None
-        1-based epoch with the best monitored value when early stopping ran.
+        1-based epoch with the best monitored value when early stopping ran
+        (counted like ``n_iter_``).
     refit_epochs_ : int or None
         Epochs of the ``refit_full`` network on all rows, or None when there
         was no refit.
+    refit_history_ : dict of lists or None
+        Per-epoch ``loss`` (and compiled metrics) of the ``refit_full``
+        network on all rows, or None when there was no refit.
     n_features_in_ : int
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -772,6 +983,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         n_ensemble=1,
         ensemble_adapters="mini",
         standardize_target=True,
+        warm_start=False,
         random_state=None,
         verbose=0,
         **kwargs,
@@ -804,6 +1016,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
             numeric_embedding=numeric_embedding,
             n_ensemble=n_ensemble,
             ensemble_adapters=ensemble_adapters,
+            warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
             **kwargs,
@@ -821,5 +1034,36 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
                 ) from None
         return y
 
-    def _target_spec(self, y, settings):
+    def _target_spec(self, y, settings, classes=None):
         return TargetSpec("regression", standardize=bool(settings.standardize_target))
+
+    def _check_continued_target(self, y, target):
+        n_outputs = self.keras_estimator_.target_encoder_.n_outputs_
+        if (1 if y.ndim == 1 else y.shape[1]) != n_outputs:
+            raise ValueError(
+                f"{type(self).__name__}: the network was built for {n_outputs} target "
+                f"column(s), but y has shape {y.shape}; a continued fit (warm_start, "
+                "partial_fit) needs the same columns. Fit a new network (warm_start=False)."
+            )
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train the network for one epoch on ``X``, ``y``, building it on the first call.
+
+        As scikit-learn's ``MLPRegressor.partial_fit``: one pass over the
+        given rows (in minibatches, shuffled by ``random_state``), no early
+        stopping or held-out rows; ``n_iter_`` and ``history_`` count on.
+        The first call's ``y`` sets the target standardisation
+        (``standardize_target``). Parameters that build the network must not
+        change between calls.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._partial_fit(X, y, sample_weight)

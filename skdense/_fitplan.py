@@ -62,13 +62,15 @@ def seed_from(random_state):
 
 
 def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_out=True,
-              estimator_name="Dense estimator"):
+              first_epoch=0, estimator_name="Dense estimator"):
     """The :class:`FitPlan` for ``settings`` on validated ``X``, ``y``.
 
     ``validation`` is a user's ``validation_data`` (validated); otherwise,
     when early stopping watches a ``val_`` quantity (or callbacks are given)
     and ``hold_out`` is true, ``settings.validation_split`` of the rows are
     held out.  ``hold_out=False`` trains on every row (the ``refit_full`` run).
+    ``first_epoch``: the epochs the network has already trained (a continued
+    fit: ``warm_start`` or ``partial_fit``).
     """
     seed = seed_from(settings.random_state)
     stop = StopRule.from_settings(settings)
@@ -87,6 +89,7 @@ def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_ou
         stop=stop,
         seed=seed,
         verbose=int(settings.verbose),
+        first_epoch=int(first_epoch),
     )
     return FitPlan(
         X=X,

@@ -60,6 +60,7 @@ COMMON_CONSTRAINTS = {
     "numeric_embedding": [None, StrOptions({"periodic"})],
     "n_ensemble": [Interval(Integral, 1, None, closed="left")],
     "ensemble_adapters": [StrOptions({"mini", "full", "none"})],
+    "warm_start": ["boolean"],
     "random_state": ["random_state"],
     "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
 }
@@ -89,6 +90,32 @@ FIT_OVERRIDABLE = (
 
 # Extra fit parameters that are not constructor parameters.
 FIT_ONLY = ("validation_data",)
+
+# What builds or compiles the network: a fit that continues a fitted network
+# (warm_start, partial_fit) must not change these, nor the routed ones that
+# start with NETWORK_PREFIXES.
+NETWORK_PARAMS = (
+    "model",
+    "hidden_layer_sizes",
+    "activation",
+    "dropout",
+    "alpha",
+    "optimizer",
+    "learning_rate",
+    "loss",
+    "metrics",
+    "beta_1",
+    "beta_2",
+    "weight_decay",
+    "lr_schedule",
+    "feature_scaling",
+    "numeric_embedding",
+    "n_ensemble",
+    "ensemble_adapters",
+    "label_smoothing",
+    "standardize_target",
+)
+NETWORK_PREFIXES = ("model", "compile", "optimizer", "loss", "metrics")
 
 
 def is_routed(name):
@@ -144,16 +171,46 @@ def resolve(estimator, fit_params):
     if isinstance(params["verbose"], bool):
         params["verbose"] = int(params["verbose"])
     monitor = params["monitor"]
-    if params["early_stopping"] and monitor not in ("loss", "val_loss"):
-        if not (monitor.startswith("val_") or params.get("metrics")):
-            raise ValueError(
-                f"The 'monitor' parameter of {name} is {monitor!r}, which no fit "
-                "computes. Use 'val_loss' (default) or 'loss', or compile a metric with "
-                "metrics=[...] and monitor 'val_<metric>'."
-            )
+    if params["early_stopping"] and monitor not in ("loss", "val_loss") and not params.get("metrics"):
+        # A monitored metric must be compiled; one that is but under another
+        # name is reported by the stop rule after the first epoch.
+        raise ValueError(
+            f"The 'monitor' parameter of {name} is {monitor!r}, but no metric is "
+            "computed (metrics=None), so early stopping has nothing to watch. Use "
+            f"monitor='val_loss' (default) or 'loss', or compile the metric: "
+            f"metrics=[{monitor.removeprefix('val_')!r}]."
+        )
     routed = {k: params.pop(k) for k in list(params) if is_routed(k)}
     params.setdefault("validation_data", None)
     return Settings(**params, routed=routed)
+
+
+def network_params(settings):
+    """The settings that built the network (see NETWORK_PARAMS), by name."""
+    params = {k: getattr(settings, k) for k in NETWORK_PARAMS if hasattr(settings, k)}
+    params.update(
+        (k, v) for k, v in settings.routed.items() if k.split("__", 1)[0] in NETWORK_PREFIXES
+    )
+    return params
+
+
+def changed_network_params(built, settings):
+    """[(name, value at build, value now)] for the network settings that differ."""
+    now = network_params(settings)
+    return [
+        (k, built.get(k), now.get(k))
+        for k in sorted(set(built) | set(now))
+        if not _same(built.get(k), now.get(k))
+    ]
+
+
+def _same(a, b):
+    if a is b:
+        return True
+    try:
+        return bool(np.all(a == b))
+    except Exception:
+        return False
 
 
 def _check_layer_sizes(value, name):

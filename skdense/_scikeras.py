@@ -14,8 +14,12 @@ skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
 (scikeras switches TF op determinism on for good), training and the forward
 pass.
 
-Importing this module imports TensorFlow; only ``fit`` (and unpickling a
-fitted estimator) does that.
+Persistence (:mod:`skdense.persistence`) takes the scikeras estimator apart
+with :func:`estimator_state` (plain values, no network) and puts it back
+around a loaded network with :func:`restore_estimator`.
+
+Importing this module imports TensorFlow; only ``fit`` (and unpickling or
+loading a fitted estimator) does that.
 """
 
 import contextlib
@@ -33,8 +37,9 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
+from . import _ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
 from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
-from . import _training  # noqa: E402
+from . import _resources, _training  # noqa: E402
 from ._training.models import BUILD_LOCK  # noqa: E402
 from ._model import (  # noqa: E402
     build_dense_network,
@@ -44,6 +49,11 @@ from ._model import (  # noqa: E402
     learning_rate_schedule,
     training_loss,
 )
+from ._targets import (  # noqa: E402
+    ClassifierTargetEncoder,
+    RegressorTargetEncoder,
+    TargetSpec,
+)
 
 def train(kind, settings, plan):
     """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
@@ -51,11 +61,52 @@ def train(kind, settings, plan):
     ``kind`` is "classifier" or "regressor".  Raises before training when a
     setting cannot take effect on the model (see :func:`_check_training_options`).
     """
+    name = "DenseClassifier" if kind == "classifier" else "DenseRegressor"
     est = _make_estimator(kind, settings, plan)
     with _seeded_build(plan):
         est.initialize(plan.X, plan.y)
         est._ensure_compiled_model()
+    if plan.user_model:
+        # A user's model: its size is known once it is built, before training.
+        _resources.check_model_memory(
+            name, est.model_.count_params(), optimizer=est.model_.optimizer,
+            n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
+            data_bytes=_resources.input_bytes(plan.X)
+            + _resources.input_bytes(None if plan.validation is None else plan.validation.x),
+        )
     _check_training_options(est.model_, settings, plan)
+    return est, _train_built(est, plan)
+
+
+def resume(est, settings, plan):
+    """Train the fitted scikeras estimator ``est`` on for ``plan`` (``warm_start``,
+    ``partial_fit``): the same network, optimizer state and target encoding;
+    this fit's ``callbacks``.
+
+    Return (est, TrainResult).  A run that raises puts the weights, the
+    optimizer state and the callbacks back as they were, so a failed
+    continuation changes nothing.
+    """
+    model = est.model_
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    state = [*model.weights, *model.optimizer.variables]
+    before = [v.numpy() for v in state]
+    callbacks_before = est.callbacks
+    try:
+        est.set_params(callbacks=list(settings.callbacks) if settings.callbacks else None)
+        est._initialize_callbacks()
+        return est, _train_built(est, plan)
+    except BaseException:
+        for variable, value in zip(state, before):
+            variable.assign(value)
+        est.set_params(callbacks=callbacks_before)
+        est._initialize_callbacks()
+        raise
+
+
+def _train_built(est, plan):
+    """Encode the plan's rows with ``est``'s encoders and train ``est.model_``."""
     X, y, sample_weight = plan.X, plan.y, plan.sample_weight
     if sample_weight is not None:
         # scikeras drops rows of weight 0 (scikit-learn's "ignore this row").
@@ -76,7 +127,11 @@ def train(kind, settings, plan):
         est.model_, x_enc, y_enc, training, sample_weight=sample_weight, validation=validation
     )
     est.history_ = defaultdict(list, {k: list(v) for k, v in result.history.items()})
-    return est, result
+    return result
+
+
+def _n_val_rows(plan):
+    return 0 if plan.validation is None else plan.validation.x.shape[0]
 
 
 def _make_estimator(kind, settings, plan):
@@ -93,9 +148,20 @@ def _estimator_params(settings, plan):
             "with model= it has no effect. Leave n_ensemble=1, or drop model= to use "
             "hidden_layer_sizes and the other architecture parameters."
         )
+    if settings.n_ensemble > 1 and settings.metrics:
+        # Keras computes compiled metrics on the training forward pass, which
+        # gives the members' outputs (n, k, units), not the ensemble's.
+        raise ValueError(
+            f"metrics={list(settings.metrics)!r} cannot be computed for an ensemble "
+            f"(n_ensemble={settings.n_ensemble}): while training the network outputs every "
+            "member's prediction, not their mean. Leave metrics=None (history_ has loss "
+            "and val_loss, and the estimator's score gives the metric after fit), or use "
+            "n_ensemble=1."
+        )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
     loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
-    steps = math.ceil(plan.n_train / plan.training.batch_size) * plan.training.epochs
+    # The schedule spans ``epochs`` epochs (partial_fit calls each run one of them).
+    steps = math.ceil(plan.n_train / plan.training.batch_size) * settings.epochs
     learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
     params = {
         "model": settings.model if plan.user_model else build_dense_network,
@@ -300,3 +366,104 @@ class SkdenseKerasClassifier(_SkdenseWrapper, KerasClassifier):
 
 class SkdenseKerasRegressor(_SkdenseWrapper, KerasRegressor):
     """scikeras's KerasRegressor with skdense's target encoding and forward pass."""
+
+
+# -- persistence: the scikeras estimator without its network, and back ---------
+
+_BUILDER = "skdense.build_dense_network"  # the `model` parameter of skdense's own network
+_TARGET_ENCODERS = {
+    "ClassifierTargetEncoder": ClassifierTargetEncoder,
+    "RegressorTargetEncoder": RegressorTargetEncoder,
+}
+# Kept aside: the network, the encoders and the curves are stored on their own.
+_NOT_ATTRIBUTES = ("model_", "target_encoder_", "feature_encoder_", "history_")
+
+
+def estimator_state(est):
+    """Everything but the network that :func:`restore_estimator` needs: a dict of plain
+    values (numbers, strings, tuples, lists, dicts, arrays, dtypes and the Keras loss,
+    optimizer or schedule objects among the parameters).
+
+    Raises ValueError for a network that skdense did not build (``model=``):
+    only skdense's builder is named in the file, never code.
+    """
+    params = est.get_params()
+    if params.pop("model") is not build_dense_network:
+        raise ValueError(
+            "This estimator's network comes from model= (a Keras model or a builder "
+            "function), which the safe format cannot name without storing code. Save "
+            "it with pickle/joblib for a destination you trust, or save the network "
+            "alone with est.model_.save(path)."
+        )
+    target = params.pop("target")
+    feature_encoder = est.feature_encoder_
+    if type(feature_encoder).__name__ != "FunctionTransformer" or feature_encoder.func is not None:
+        raise ValueError(
+            f"Unexpected feature encoder {feature_encoder!r}: skdense passes features "
+            "through unchanged."
+        )
+    encoder = est.target_encoder_
+    return {
+        "params": params,
+        "target": {
+            "task": target.task,
+            "classes": target.classes,
+            "standardize": target.standardize,
+        },
+        "attributes": {
+            k: v
+            for k, v in vars(est).items()
+            if k.endswith("_") and not k.startswith("_") and k not in _NOT_ATTRIBUTES
+        },
+        "history": {k: list(v) for k, v in est.history_.items()},
+        "target_encoder": {"class": type(encoder).__name__, "state": dict(vars(encoder))},
+        "n_features_in": est.feature_encoder_.n_features_in_,
+    }
+
+
+def restore_estimator(kind, state, model):
+    """The fitted scikeras estimator of :func:`estimator_state`, around ``model`` (a
+    loaded network): it predicts as the saved one did; ``model_`` is ``model``."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    encoder_state = state["target_encoder"]
+    _check_names(state["params"], "parameter", fitted=False)
+    _check_names(state["attributes"], "attribute", fitted=True)
+    _check_names(encoder_state["state"], "target encoder attribute", fitted=None)
+    target = TargetSpec(**state["target"])
+    est = cls(target=target, model=build_dense_network, **state["params"])
+    vars(est).update(state["attributes"])
+    try:
+        encoder_cls = _TARGET_ENCODERS[encoder_state["class"]]
+    except KeyError:
+        raise ValueError(
+            f"Unknown target encoder {encoder_state['class']!r}; skdense knows "
+            f"{sorted(_TARGET_ENCODERS)}."
+        ) from None
+    encoder = encoder_cls.__new__(encoder_cls)
+    vars(encoder).update(encoder_state["state"])
+    est.target_encoder_ = encoder
+    est.feature_encoder_ = FunctionTransformer()
+    est.feature_encoder_.n_features_in_ = int(state["n_features_in"])
+    est.history_ = defaultdict(list, {k: list(v) for k, v in state["history"].items()})
+    est._random_state = None
+    est.model_ = model
+    est._initialize_callbacks()
+    return est
+
+
+def _check_names(mapping, what, fitted):
+    """Names from a file are data: plain identifiers, fitted ones ending in '_', so
+    none can replace a method."""
+    for name in mapping:
+        ok = isinstance(name, str) and name.isidentifier() and not name.startswith("_")
+        if ok and fitted is not None:
+            ok = name.endswith("_") == fitted
+        if not ok:
+            raise ValueError(f"The saved scikeras estimator has an invalid {what} name {name!r}.")
+
+
+def target_encoder(est):
+    """The fitted target encoder of a scikeras estimator (labels or target scaling)."""
+    return est.target_encoder_

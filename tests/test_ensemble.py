@@ -308,3 +308,15 @@ def test_n_ensemble_with_a_user_model_is_a_clear_error(cancer):
     X, y = cancer
     with pytest.raises(ValueError, match="n_ensemble=4 builds skdense's own network"):
         DenseClassifier(model=build, n_ensemble=4, epochs=1).fit(X, y)
+
+
+def test_n_ensemble_with_metrics_is_a_clear_error(cancer):
+    """Keras would compute the metric on the members' (n, k, units) output and
+    fail deep inside with a shape error; the fit says what to do instead."""
+    from skdense import DenseClassifier
+
+    X, y = cancer
+    clf = DenseClassifier((8,), n_ensemble=2, metrics=["accuracy"], epochs=1)
+    with pytest.raises(ValueError, match=r"cannot be computed for an ensemble \(n_ensemble=2\)"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")

@@ -341,8 +341,53 @@ def test_text_in_X_or_in_a_regression_target():
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "city": ["x", "y", "x", "y"]})
     with pytest.raises(ValueError, match="needs numeric X, but X holds text.*TabularPreprocessor"):
         small_clf().fit(df, [0, 1, 0, 1])
+    # a pandas 'category' column passes scikit-learn's checks as objects
+    df["city"] = df["city"].astype("category")
+    with pytest.raises(ValueError, match="'category' columns.*TabularPreprocessor"):
+        small_clf().fit(df, [0, 1, 0, 1])
+    small_clf(epochs=2).fit(df[["a"]], [0, 1, 0, 1])  # numbers alone are fine
     with pytest.raises(ValueError, match="needs a numeric target y; y holds text.*DenseClassifier"):
         small_reg().fit(df[["a"]], ["a", "b", "c", "d"])
+
+
+def test_negative_sample_weight(iris):
+    X_train, X_test, y_train, y_test = iris
+    weights = np.ones(len(y_train))
+    weights[3] = -1.0
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        small_clf().fit(X_train, y_train, sample_weight=weights)
+    with pytest.raises(ValueError, match="Negative values"):
+        small_reg().fit(X_train, y_train.astype(float), sample_weight=weights)
+    bad_val = (X_test, y_test, -np.ones(len(y_test)))
+    with pytest.raises(ValueError, match="Negative values"):
+        small_clf().fit(X_train, y_train, validation_data=bad_val)
+
+
+def test_object_target_with_missing_values(iris):
+    X_train, _, _, _ = iris
+    y = np.array(["a", "b"] * (len(X_train) // 2) + ["a"] * (len(X_train) % 2), dtype=object)
+    y[[4, 9]] = None
+    with pytest.raises(ValueError, match=r"y has missing values \(None or NaN\) in 2 row\(s\): \[4, 9\]"):
+        small_clf().fit(X_train, y)
+    y[[4, 9]] = [np.nan, "a"]
+    with pytest.raises(ValueError, match=r"in 1 row\(s\): \[4\]"):
+        small_clf().fit(X_train, list(y))
+    numbers = np.arange(len(X_train), dtype=float).astype(object)
+    numbers[7] = None
+    with pytest.raises(ValueError, match=r"missing values.*\[7\]"):
+        small_reg().fit(X_train, numbers)
+
+
+def test_monitor_of_a_metric_that_is_not_computed(iris):
+    X_train, _, y_train, _ = iris
+    with pytest.raises(ValueError, match=r"no metric is computed.*metrics=\['accuracy'\]"):
+        small_clf(monitor="val_accuracy").fit(X_train, y_train)
+    # computed under that name: early stopping watches it
+    clf = small_clf(monitor="val_accuracy", metrics=["accuracy"], epochs=3).fit(X_train, y_train)
+    assert len(clf.history_["val_accuracy"]) == clf.n_iter_
+    # compiled, but not the one named: the stop rule says what is computed
+    with pytest.raises(ValueError, match="does not compute; computed:.*val_accuracy"):
+        small_clf(monitor="val_auc", metrics=["accuracy"], epochs=3).fit(X_train, y_train)
 
 
 def test_predict_before_fit():

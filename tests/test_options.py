@@ -199,6 +199,24 @@ def test_refit_full_trains_on_every_row_for_the_chosen_epochs(scaled_cancer):
     )
 
 
+def test_refit_history_records_the_refit_run(scaled_cancer):
+    X_train, _, y_train, _ = scaled_cancer
+    clf = DenseClassifier((8,), epochs=6, patience=2, refit_full=True, random_state=0)
+    clf.fit(X_train, y_train)
+    assert clf.refit_epochs_ is not None
+    # the refit's own curve: one loss per refit epoch, no validation rows
+    assert set(clf.refit_history_) == {"loss"}
+    assert len(clf.refit_history_["loss"]) == clf.refit_epochs_
+    assert np.all(np.isfinite(clf.refit_history_["loss"]))
+    # trained on every row from fresh weights: not a copy of the first run's curve
+    assert clf.refit_history_["loss"] != clf.history_["loss"][: clf.refit_epochs_]
+    # a later fit without a refit leaves no stale curve
+    clf.fit(X_train, y_train, refit_full=False)
+    assert clf.refit_history_ is None and clf.refit_epochs_ is None
+    reg = DenseRegressor((8,), epochs=2, early_stopping=False).fit(X_train, y_train.astype(float))
+    assert reg.refit_history_ is None
+
+
 def test_refit_full_only_when_rows_were_held_out(scaled_cancer):
     X_train, X_test, y_train, y_test = scaled_cancer
     # a given validation set: every fit row already trains the network

@@ -253,3 +253,17 @@ def test_docs_sparse_page_runs(capsys):
         exec(compile(block, "docs/sparse.md", "exec"), namespace)
     assert "held-out accuracy" in capsys.readouterr().out
     assert namespace["text_clf"].score(namespace["docs"][500:], namespace["labels"][500:]) > 0.8
+
+
+def test_memory_guard_counts_sparse_x_by_its_stored_values(monkeypatch):
+    from skdense import _resources
+
+    X, y, _ = _problem(rows=2000, cols=100_000, density=0.0005)  # dense float32: 0.8 GB
+    assert _resources.input_bytes(X) == X.nnz * 12 + 2001 * 8
+    assert _resources.input_bytes(X.toarray()) == 2000 * 100_000 * 4
+    one_gb = _resources.AvailableMemory(1 << 30, "test")
+    monkeypatch.setattr(_resources, "available_memory", lambda: one_gb)
+    clf = DenseClassifier((8,), epochs=1, early_stopping=False, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 1
+    with pytest.raises(MemoryError):  # the same rows dense need 1.6 GB of data copies
+        DenseClassifier((8,), epochs=1, early_stopping=False).fit(X[:1500].toarray(), y[:1500])

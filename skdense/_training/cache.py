@@ -22,6 +22,13 @@ MAX_ARCHITECTURES = 64
 # its variables.  The most recently used key is always kept.
 MAX_BYTES = 1 << 30
 BYTES_PER_NODE = 21_000
+# A model whose weights and optimizer state exceed this many bytes trains in
+# place (engine.Worker(in_place=True)): no clone, not cached.  A clone doubles
+# them in memory (benchmarks/bench_peak_memory.py: peak 9.6-10x the weights
+# with the clone, 6.6-6.7x in place; docs/performance.md), and the trace the cache saves
+# (~1.5 s) is small next to the compute of such a network (~22M parameters
+# with Adam, e.g. two hidden layers of 4,700).
+IN_PLACE_BYTES = 256 << 20
 MAX_IDLE_WORKERS = 4  # per key (threads fitting the same structure at once)
 
 # Every Keras model a fit builds creates named variables; TensorFlow's eager

@@ -6,7 +6,11 @@ user's model, compiled the same way, kept in :mod:`.cache` under a key of
 everything that changes the graph.  A fit copies the model's weights and
 optimizer state into a free worker, runs, and copies them back, so the trained
 object is the user's own Keras model and every fit of one architecture
-(grid-search folds and candidates, fresh clones) reuses one trace.  The
+(grid-search folds and candidates, fresh clones) reuses one trace.  A large
+network (weights and optimizer state above :data:`.cache.IN_PLACE_BYTES`)
+trains in place instead: its worker is built around the user's model itself,
+for this fit only, so the weights and optimizer state exist once
+(``benchmarks/bench_peak_memory.py``).  The
 per-step graph is Keras's own: the model's call, its compiled loss
 (``compute_loss``, with regularisation losses) and its optimizer's
 ``apply_gradients``.
@@ -28,6 +32,7 @@ rows x features.  Minibatch order, seed and results are those of the dense
 path on the same matrix.
 """
 
+import contextlib
 import sys
 from typing import NamedTuple
 
@@ -94,30 +99,52 @@ class StopArgs(NamedTuple):
 
 
 class Worker:
-    """A clone of a model, its stop state, and the compiled whole-training function."""
+    """The compiled whole-training function, the stop state, and the model it trains.
 
-    def __init__(self, model, x_dtype, y_spec, x_format="dense"):
+    By default the model is a clone of the user's (cached, see :mod:`.cache`):
+    a fit copies the user's weights and optimizer state in (:meth:`load`) and
+    back out (:meth:`unload`).  ``in_place=True`` trains the user's model
+    itself: no clone, no copies, not cached; for large networks, whose clone
+    would double the weights and optimizer state in memory while the trace it
+    saves is worth nothing next to their compute (see
+    :data:`.cache.IN_PLACE_BYTES`).  Both give bit-identical results.
+    """
+
+    def __init__(self, model, x_dtype, y_spec, x_format="dense", *, in_place=False):
         tf = load_tf()
-        self.model = m = clone_compiled(model)
+        self.in_place = in_place
+        self.model = m = model if in_place else clone_compiled(model)
         opt = m.optimizer
-        opt.build(m.trainable_variables)
+        if not opt.built:
+            opt.build(m.trainable_variables)
         self.vars = list(m.trainable_variables) + list(m.non_trainable_variables)
         self.opt_vars = list(opt.variables)
         weight_ids = {id(v) for v in m.weights}
         self.restore_mask = [id(v) in weight_ids for v in self.vars]
-        self.stop_state = StopState(tf, self.vars)
+        # In place there is no copy of the starting weights to replay a
+        # diverged run from: the stop state keeps the last finite epoch's.
+        self.stop_state = StopState(tf, self.vars, keep_last_finite=in_place)
         self.run = self._compile(tf, x_dtype, y_spec, x_format)
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
-        var_bytes = sum(int(np.prod(v.shape)) * tf.as_dtype(v.dtype).size
-                        for v in [*self.vars, *self.opt_vars, *self.stop_state.saved])
+        var_bytes = models.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
-        self.restore_saved = tf.function(self._restore_saved, autograph=False)
+        self.restore_saved = tf.function(_restorer(self.stop_state, self.restore_mask),
+                                         autograph=False)
 
-    def _restore_saved(self):
-        self.stop_state.restore_saved(self.restore_mask)
-        return load_tf().constant(0)
+    def load(self, user_vars, user_opt_vars):
+        """Start a fit from the user's weights and optimizer state."""
+        if not self.in_place:
+            copy_values(self.vars, user_vars)
+            copy_values(self.opt_vars, user_opt_vars)
+        self.stop_state.reset()
+
+    def unload(self, user_vars, user_opt_vars):
+        """Hand the trained weights and optimizer state back to the user's model."""
+        if not self.in_place:
+            copy_values(user_vars, self.vars)
+            copy_values(user_opt_vars, self.opt_vars)
 
     def _compile(self, tf, x_dtype, y_spec, x_format):
         m = self.model
@@ -333,31 +360,23 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
     y_spec = (tuple(data.y.shape[1:]), data.y.dtype)
     x_format = "csr" if isinstance(data.x, CsrRows) else "dense"
     x_dtype = data.x.values.dtype if x_format == "csr" else data.x.dtype
-    with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec, x_format),
-                          x_dtype=x_dtype, y_spec=y_spec, x_format=x_format) as worker:
-        if not (models.same_structure(worker.vars, user_vars)
-                and models.same_structure(worker.opt_vars, opt.variables)):
-            raise Unsupported("worker structure differs from the model")
+    with _acquire_worker(model, user_vars, x_dtype, y_spec, x_format) as worker:
         state = worker.stop_state
-
-        def start():
-            copy_values(worker.vars, user_vars)
-            copy_values(worker.opt_vars, opt.variables)
-            state.reset()
-
-        start()
+        worker.load(user_vars, opt.variables)
         # verbose prints after every epoch, so it runs one epoch per call.
         chunk = 1 if plan.verbose else plan.epochs
         losses, val_losses = [], []
-        epoch = 0
-        while epoch < plan.epochs:
-            upto = min(epoch + chunk, plan.epochs)
+        first = plan.first_epoch  # a continued run numbers (and shuffles) on from here
+        last = first + plan.epochs
+        epoch = first
+        while epoch < last:
+            upto = min(epoch + chunk, last)
             args = LoopArgs(epoch_start=tf.constant(epoch, tf.int64),
                             epoch_stop=tf.constant(upto, tf.int64), **loop)
             l, vl, reached = worker.run(data, args, stop)
             l, vl = l.numpy().tolist(), vl.numpy().tolist()
             if plan.verbose:
-                _print_epochs(epoch, plan.epochs, l, vl if validate else None)
+                _print_epochs(epoch, last, l, vl if validate else None)
             losses += l
             val_losses += vl
             epoch = int(reached)
@@ -370,32 +389,69 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         if restore and bool(state.has_saved.numpy()):
             worker.restore_saved()  # the best epoch's weights (always a finite one)
             kept_epoch = best_epoch if diverged else None
+        elif diverged and len(losses) > 1 and worker.in_place:
+            # In place, the stop state kept the last finite epoch's weights.
+            worker.restore_saved()
+            kept_epoch = first + len(losses) - 1
         elif diverged and len(losses) > 1:
             # No copy of the last finite epoch was kept (it would cost a copy of
             # the weights every epoch): replay the run from the same start,
             # seed and data up to it.  The engine is deterministic, so this
             # ends on the same weights.
-            start()
-            args = LoopArgs(epoch_start=tf.constant(0, tf.int64),
-                            epoch_stop=tf.constant(len(losses) - 1, tf.int64), **loop)
+            worker.load(user_vars, opt.variables)
+            args = LoopArgs(epoch_start=tf.constant(first, tf.int64),
+                            epoch_stop=tf.constant(first + len(losses) - 1, tf.int64), **loop)
             worker.run(data, args, stop._replace(enabled=tf.constant(False)))
-            kept_epoch = len(losses) - 1
-        copy_values(user_vars, worker.vars)
-        copy_values(opt.variables, worker.opt_vars)
+            kept_epoch = first + len(losses) - 1
+        worker.unload(user_vars, opt.variables)
     # Keras reports float32 loss values; do the same so histories compare.
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:
         history["val_loss"] = [float(np.float32(v)) for v in val_losses]
     if plan.verbose and rule is not None and best_epoch is not None and len(losses) < plan.epochs:
-        print(f"Epoch {len(losses)}: early stopping", flush=True)
+        print(f"Epoch {first + len(losses)}: early stopping", flush=True)
     return TrainResult(
         history=history,
         n_epochs=len(losses),
         best_epoch=best_epoch,
         engine="engine",
-        diverged_epoch=len(losses) if diverged else None,
+        diverged_epoch=first + len(losses) if diverged else None,
         kept_epoch=kept_epoch,
     )
+
+
+def _restorer(state, mask):
+    """The body of ``Worker.restore_saved``.  A closure over the stop state, not
+    a bound method: the worker holding a function that holds the worker would
+    be a reference cycle, and an in-place worker's copy of the weights would
+    then live until the garbage collector runs, not end with the fit."""
+
+    def restore_saved():
+        state.restore_saved(mask)
+        return load_tf().constant(0)
+
+    return restore_saved
+
+
+def _acquire_worker(model, user_vars, x_dtype, y_spec, x_format):
+    """The worker for this fit: a cached clone, or, when the weights and
+    optimizer state exceed :data:`.cache.IN_PLACE_BYTES`, one that trains
+    ``model`` in place (built for this fit only, dropped after it)."""
+    opt = model.optimizer
+    if models.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
+        return contextlib.nullcontext(Worker(model, x_dtype, y_spec, x_format, in_place=True))
+    return _cached_worker(model, user_vars, x_dtype, y_spec, x_format)
+
+
+@contextlib.contextmanager
+def _cached_worker(model, user_vars, x_dtype, y_spec, x_format):
+    opt = model.optimizer
+    with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec, x_format),
+                          x_dtype=x_dtype, y_spec=y_spec, x_format=x_format) as worker:
+        if not (models.same_structure(worker.vars, user_vars)
+                and models.same_structure(worker.opt_vars, opt.variables)):
+            raise Unsupported("worker structure differs from the model")
+        yield worker
 
 
 def _print_epochs(first, total, losses, val_losses):

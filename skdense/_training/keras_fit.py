@@ -35,7 +35,8 @@ def fit_keras(model, x, y, plan, *, sample_weight, validation):
     try:
         hist = model.fit(
             **data,
-            epochs=plan.epochs,
+            initial_epoch=plan.first_epoch,
+            epochs=plan.first_epoch + plan.epochs,
             callbacks=[*plan.callbacks, guard],
             verbose=plan.verbose,
             **plan.fit_kwargs,

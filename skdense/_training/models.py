@@ -5,6 +5,8 @@ import json
 import threading
 import weakref
 
+import numpy as np
+
 from .._backend import load_keras
 
 
@@ -33,6 +35,19 @@ def same_structure(a, b):
     return len(a) == len(b) and all(
         tuple(u.shape) == tuple(v.shape) and u.dtype == v.dtype for u, v in zip(a, b)
     )
+
+
+def variable_bytes(variables):
+    """Bytes of ``variables`` (Keras or TensorFlow variables)."""
+    return sum(int(np.prod(v.shape)) * _itemsize(v.dtype) for v in variables)
+
+
+def _itemsize(dtype):
+    name = str(getattr(dtype, "name", dtype))
+    try:
+        return np.dtype(name).itemsize
+    except TypeError:  # bfloat16 and other types NumPy does not know
+        return 2 if "16" in name else 4
 
 
 # Layers whose ``seed`` only initialises a SeedGenerator state variable; that

@@ -21,6 +21,9 @@ class TrainingPlan:
     ``stop`` is a :class:`StopRule` or None (no early stopping); ``callbacks``
     are user Keras callbacks and ``fit_kwargs`` extra ``model.fit`` arguments
     routed by the user (``fit__...``): either makes Keras's ``model.fit`` train.
+    ``first_epoch`` (0-based) is where a continued run (``warm_start``,
+    ``partial_fit``) picks up: it runs epochs ``first_epoch + 1`` to
+    ``first_epoch + epochs``, shuffled as those epochs of one long run would be.
     """
 
     epochs: int
@@ -31,6 +34,7 @@ class TrainingPlan:
     verbose: int = 0
     callbacks: tuple = ()
     fit_kwargs: dict = field(default_factory=dict)
+    first_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,9 @@ class TrainResult:
     """What one training run produced."""
 
     history: dict  # name -> list of per-epoch floats
-    n_epochs: int  # epochs run (a diverged epoch included)
+    n_epochs: int  # epochs run by this call (a diverged epoch included)
     best_epoch: int | None  # 1-based epoch of the best monitored value, if stopping ran
     engine: str  # which path trained: "engine" or "keras"
     diverged_epoch: int | None = None  # 1-based epoch whose loss was not finite
     kept_epoch: int | None = None  # 1-based epoch whose weights were kept after divergence
+    # Epoch numbers count from the start of the first run (TrainingPlan.first_epoch).

@@ -61,10 +61,14 @@ class StopState:
 
     Kept in variables (not loop tensors) so a run split into chunks of epochs
     (``verbose``) ends exactly as one unsplit run.  ``saved`` holds a copy of
-    the best epoch's weights when the rule restores them.
+    the best epoch's weights when the rule restores them.  With
+    ``keep_last_finite`` (a worker that trains the user's model in place,
+    which has no copy of the starting weights to replay a diverged run from)
+    it holds the last finite epoch's weights when the rule does not restore.
     """
 
-    def __init__(self, tf, weights):
+    def __init__(self, tf, weights, *, keep_last_finite=False):
+        self.keep_last_finite = keep_last_finite
         with tf.init_scope():
             self.saved = [tf.Variable(tf.zeros(v.shape, v.dtype), trainable=False) for v in weights]
             self.best = tf.Variable(0.0, dtype=tf.float64, trainable=False)
@@ -120,7 +124,12 @@ class StopState:
             return tf.constant(True)
 
         def finite_epoch():
-            return tf.cond(args.enabled, lambda: self._rule(args, epoch, current), noop)
+            done = tf.cond(args.enabled, lambda: self._rule(args, epoch, current), noop)
+            if not self.keep_last_finite:
+                return done
+            with tf.control_dependencies([done]):
+                keeps_best = tf.logical_and(args.enabled, args.restore)
+                return tf.cond(keeps_best, noop, lambda: self._save(epoch))
 
         return tf.cond(finite, finite_epoch, diverge)
 

@@ -1,0 +1,171 @@
+"""Values <-> JSON for :mod:`skdense.persistence`: plain values only, every non-JSON
+type tagged, nothing from the file imported or called.
+
+JSON objects are either plain dicts (string keys not starting with "__") or
+one-key tags: ``{"__tuple__": [...]}``, ``{"__items__": [[k, v], ...]}`` (a
+dict with other keys), ``{"__ndarray__": {"dtype", "shape", "data"}}`` (also
+NumPy scalars, shape ``[]``), ``{"__dtype__": "<f4"}``, ``{"__keras__":
+config}`` (a Keras loss, optimizer, schedule, metric, regularizer or
+initializer, its configuration checked like a network's and rebuilt with
+``safe_mode=True``, :mod:`skdense._persist_keras`).
+"""
+
+import json
+import re
+import sys
+
+import numpy as np
+
+
+class UntrustedContentError(ValueError):
+    """A file names a type, or holds content, that skdense does not load.
+
+    Raised before anything from the file is constructed: a type outside
+    skdense's tables, a Keras layer that runs stored Python code (``Lambda``),
+    or a skops type not trusted.
+    """
+
+
+_DTYPE = re.compile(r"[<>|=]?[biufUO]\d*\Z")
+_ARRAY_KINDS = "biufUO"
+_PLAIN_HINT = (
+    "The safe format stores numbers, strings, None, lists, tuples, dicts, NumPy "
+    "arrays and Keras losses, optimizers and schedules; never code or other objects."
+)
+
+
+def _unstorable(where, value, hint=""):
+    return ValueError(
+        f"save() cannot store {where}: it holds a {type(value).__module__}."
+        f"{type(value).__qualname__}. {_PLAIN_HINT}{hint} Set it to a plain value "
+        "before saving, or use pickle/joblib for a destination you trust."
+    )
+
+
+def _keras_types():
+    keras = sys.modules.get("keras")
+    if keras is None:  # nothing from Keras can be in the value
+        return ()
+    return (
+        keras.losses.Loss,
+        keras.optimizers.Optimizer,
+        keras.optimizers.schedules.LearningRateSchedule,
+        keras.metrics.Metric,
+        keras.regularizers.Regularizer,
+        keras.initializers.Initializer,
+    )
+
+
+def encode(value, where):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, int) and not isinstance(value, bool) and type(value) is not int:
+            raise _unstorable(where, value)  # an int subclass (an enum...)
+        return value
+    if isinstance(value, (np.ndarray, np.generic)):
+        return {"__ndarray__": _encode_array(np.asarray(value), where)}
+    if isinstance(value, np.dtype):
+        if value.kind not in _ARRAY_KINDS or value.fields is not None:
+            raise _unstorable(where, value)
+        return {"__dtype__": value.str}
+    if type(value) is tuple:
+        return {"__tuple__": [encode(v, where) for v in value]}
+    if type(value) is list:
+        return [encode(v, where) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return {k: encode(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {"__items__": [[encode(k, where), encode(v, where)] for k, v in value.items()]}
+    keras_types = _keras_types()
+    if keras_types and isinstance(value, keras_types):
+        keras = sys.modules["keras"]
+        return {"__keras__": keras.saving.serialize_keras_object(value)}
+    raise _unstorable(where, value)
+
+
+def _encode_array(arr, where):
+    kind, dtype = arr.dtype.kind, arr.dtype
+    if kind not in _ARRAY_KINDS or (kind == "f" and dtype.itemsize > 8):
+        raise _unstorable(where, arr, f" (dtype {dtype} is not among {list(_ARRAY_KINDS)}.)")
+    flat = arr.ravel().tolist()
+    if kind == "O":
+        flat = [encode(v, where) for v in flat]
+    return {"dtype": dtype.str, "shape": list(arr.shape), "data": flat}
+
+
+def decode(node, where):
+    if node is None or isinstance(node, (bool, int, float, str)):
+        return node
+    if isinstance(node, list):
+        return [decode(v, where) for v in node]
+    if not isinstance(node, dict):
+        raise ValueError(f"{where}: unexpected JSON value {node!r}.")
+    tags = [k for k in node if k.startswith("__")]
+    if not tags:
+        return {k: decode(v, where) for k, v in node.items()}
+    if len(node) != 1:
+        raise UntrustedContentError(f"{where}: unknown value {preview(node)}.")
+    tag, body = next(iter(node.items()))
+    if tag == "__tuple__" and isinstance(body, list):
+        return tuple(decode(v, where) for v in body)
+    if tag == "__items__" and isinstance(body, list):
+        out = {}
+        for item in body:
+            if not (isinstance(item, list) and len(item) == 2):
+                raise ValueError(f"{where}: a dict item must be [key, value]; got {item!r}.")
+            key = decode(item[0], where)
+            try:
+                out[key] = decode(item[1], where)
+            except TypeError:
+                raise ValueError(f"{where}: unhashable dict key {key!r}.") from None
+        return out
+    if tag == "__ndarray__" and isinstance(body, dict):
+        return _decode_array(body, where)
+    if tag == "__dtype__" and isinstance(body, str):
+        return _decode_dtype(body, where)
+    if tag == "__keras__" and isinstance(body, dict):
+        from ._persist_keras import keras_object
+
+        return keras_object(body, where)
+    raise UntrustedContentError(
+        f"{where}: unknown value {preview(node)}; skdense reads only the tags "
+        "__tuple__, __items__, __ndarray__, __dtype__ and __keras__."
+    )
+
+
+def _decode_dtype(text, where):
+    if not _DTYPE.match(text):
+        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
+    dtype = np.dtype(text)
+    if dtype.kind not in _ARRAY_KINDS:
+        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
+    return dtype
+
+
+def _decode_array(body, where):
+    try:
+        dtype = _decode_dtype(body["dtype"], where)
+        shape = tuple(int(d) for d in body["shape"])
+        data = body["data"]
+    except (KeyError, TypeError, ValueError) as err:
+        if isinstance(err, UntrustedContentError):
+            raise
+        raise ValueError(f"{where}: malformed array {preview(body)}.") from None
+    if not isinstance(data, list):
+        raise ValueError(f"{where}: malformed array {preview(body)}.")
+    if dtype.kind == "O":
+        flat = np.empty(len(data), dtype=object)
+        for i, v in enumerate(data):
+            flat[i] = decode(v, where)
+    else:
+        if any(isinstance(v, (dict, list)) for v in data):
+            raise ValueError(f"{where}: an array of {dtype} holds a non-scalar value.")
+        flat = np.asarray(data, dtype=dtype)
+    if flat.size != int(np.prod(shape)):
+        raise ValueError(f"{where}: {flat.size} values do not fill the shape {shape}.")
+    arr = flat.reshape(shape)
+    return arr[()] if shape == () else arr
+
+
+def preview(node):
+    text = json.dumps(node, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."

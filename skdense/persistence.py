@@ -1,0 +1,694 @@
+"""Saving and loading fitted estimators and pipelines without pickle.
+
+:func:`save` writes one zip file; :func:`load` reads it back without running
+code from the file: no pickle, no Python names looked up from the file
+except in fixed tables of skdense's own types.
+
+- ``manifest.json``: the format, its version, the library versions, and
+  what the file holds: one estimator, or an object stored with ``skops``.
+- ``estimators/<i>.json``: a ``DenseClassifier`` or ``DenseRegressor``:
+  its parameters, what ``fit`` learnt (``classes_``, ``history_``,
+  ``n_iter_``, ``feature_names_in_``...), the target's encoding and scaling,
+  in plain JSON (arrays as lists with their dtype).
+- ``estimators/<i>.keras``: its network, Keras's own format, loaded with
+  ``safe_mode=True`` after its configuration has been checked against the
+  Keras and skdense types a network is made of.
+- ``object.skops``: anything else (a ``Pipeline``, a ``ColumnTransformer``,
+  ``GridSearchCV``...), stored with skops (scikit-learn's secure-persistence
+  format), each skdense estimator inside replaced by a reference to its
+  ``estimators/<i>`` entry.
+
+Values go to JSON through :mod:`skdense._persist_values`; Keras files and
+objects are checked and loaded by :mod:`skdense._persist_keras`.
+
+:func:`load_network` loads a bare network saved with ``model_.save(path)``;
+:func:`export_serving` writes a TensorFlow SavedModel whose outputs are
+decoded (probabilities in ``classes_`` order, regression values in the
+target's units).  See the "Saving and loading" page of the documentation.
+"""
+
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+from ._persist_keras import (
+    check_keras_file,
+    load_keras_model,
+    open_zip,
+    read_member,
+    restore_unsaved_state,
+    unsaved_state,
+)
+from ._persist_values import UntrustedContentError, decode, encode
+
+__all__ = [
+    "UntrustedContentError",
+    "export_serving",
+    "load",
+    "load_network",
+    "save",
+]
+
+FORMAT = "skdense"
+FORMAT_VERSION = 1
+
+_MANIFEST = "manifest.json"
+_SKOPS_MEMBER = "object.skops"
+_SERVING_JSON = "skdense_serving.json"
+
+# The types a skops part may hold besides scikit-learn's, NumPy's and SciPy's
+# (which skops trusts by default); a user adds their own with load(trusted=...).
+SKOPS_TRUSTED = (
+    "skdense.persistence._EstimatorRef",
+    "skdense.pipeline.AutoDense",
+    "skdense.preprocessing.Flatten",
+    "skdense.preprocessing.TabularPreprocessor",
+    "skdense.preprocessing._to_float",
+    "skdense.preprocessing._to_labels",
+    "skdense.preprocessing.smooth_clip",
+    # SimpleImputer's fitted dtype: skops rebuilds it from an empty array
+    # loaded with allow_pickle=False (its DTypeNode), so no code runs.
+    "numpy.dtype",
+)
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def save(obj, path):
+    """Save a fitted estimator or pipeline to ``path``, in a format that loads without
+    running code.
+
+    Parameters
+    ----------
+    obj : DenseClassifier, DenseRegressor, or a fitted scikit-learn estimator
+        A fitted skdense estimator, or any fitted scikit-learn object that
+        holds them (``Pipeline``, ``make_dense_pipeline()``,
+        ``ColumnTransformer`` steps, ``GridSearchCV``...).  Objects other than
+        a bare skdense estimator are stored with skops (``pip install skops``).
+    path : str or path-like
+        The file to write (a zip archive; ``.skdense`` is a good suffix).  It
+        is written to a temporary file first and moved into place, so an
+        interrupted save never leaves a half-written file at ``path``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        ``obj`` is not fitted.
+    ValueError
+        A parameter or attribute holds something the format cannot store
+        without code (a callback, a builder function, ``model=``...): the
+        message names it.
+
+    See Also
+    --------
+    load : read the file back.
+    """
+    from sklearn.base import BaseEstimator
+
+    writer = _Writer()
+    if _is_dense(obj):
+        _check_fitted_dense(obj)
+        writer.add_estimator(obj)
+        root = "estimator"
+        skops_bytes = None
+    else:
+        if not isinstance(obj, BaseEstimator):
+            raise TypeError(
+                f"save() stores scikit-learn estimators (a fitted DenseClassifier, "
+                f"DenseRegressor, Pipeline...); got {type(obj).__name__}."
+            )
+        _check_fitted_object(obj)
+        sio = _skops()
+        substituted = _substitute(obj, writer, {})
+        try:
+            skops_bytes = sio.dumps(substituted)
+        except Exception as err:
+            raise ValueError(
+                f"skops could not store this {type(obj).__name__}: {err}. Store the "
+                "parts that it can, or use pickle/joblib for a destination you trust."
+            ) from err
+        stray = [t for t in sio.get_untrusted_types(data=skops_bytes) if _is_skdense_estimator_name(t)]
+        if stray:
+            raise ValueError(
+                f"This {type(obj).__name__} holds {stray[0]} inside an object that save() "
+                "does not look into (it looks into lists, tuples, dicts and "
+                "scikit-learn's objects). Keep skdense estimators in Pipeline steps or "
+                "estimator attributes."
+            )
+        root = "skops"
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "root": root,
+        "estimators": len(writer.records),
+        "versions": _versions(),
+    }
+    writer.write(os.fspath(path), manifest, skops_bytes)
+
+
+def load(path, *, trusted=None):
+    """Load what :func:`save` wrote; nothing in the file runs as code.
+
+    Parameters
+    ----------
+    path : str or path-like
+    trusted : list of str, default=None
+        Extra types the skops part of a pipeline may hold (your own
+        transformers, by fully qualified name such as ``"mypkg.MyScaler"``),
+        beyond what skops trusts by default (scikit-learn's estimators, NumPy's
+        and SciPy's types) and skdense's own.  The error for an untrusted type
+        lists the types to pass; list only types whose loading you trust.
+
+    Returns
+    -------
+    object
+        The fitted estimator or pipeline, ready to predict, refit, clone or
+        pickle.
+
+    Raises
+    ------
+    UntrustedContentError
+        The file names a type skdense does not load, or holds a Keras layer
+        that runs stored code; nothing was constructed from it.
+    ValueError
+        ``path`` is not a file written by :func:`save`.
+    """
+    path = os.fspath(path)
+    zf = open_zip(path, "a skdense file (written by skdense.persistence.save)")
+    with zf, tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
+        manifest = _read_manifest(zf, path)
+        n = manifest.get("estimators")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"{path}: manifest.json names {n!r} estimators; expected a count.")
+        if manifest["root"] == "estimator":
+            if n != 1:
+                raise ValueError(f"{path}: an estimator file holds {n} estimators; expected 1.")
+            return _read_estimator(zf, 0, tmp, path)
+        skops_bytes = read_member(zf, _SKOPS_MEMBER, path)
+        allowed = _trusted_skops_types(skops_bytes, trusted, path)  # before anything loads
+        estimators = [_read_estimator(zf, i, tmp, path) for i in range(n)]
+        obj = _skops().loads(skops_bytes, trusted=allowed)
+    used = set()
+    obj = _resolve(obj, estimators, used, {})
+    if used != set(range(n)):
+        raise ValueError(
+            f"{path}: the skops part refers to estimators {sorted(used)}, but the file "
+            f"holds {n}; the file was altered or is damaged."
+        )
+    return obj
+
+
+def load_network(path):
+    """Load a bare Keras network saved with ``est.model_.save(path)``.
+
+    skdense's layers (``FeatureScaling``, ``PeriodicEmbedding``, the
+    ensemble's ``EnsembleDense``...) are registered first, and the file's
+    configuration is checked before Keras reads it: only Keras's and
+    skdense's types load, ``safe_mode=True``, no ``Lambda`` layer.
+
+    The bare network outputs what it was trained on, not what the estimator
+    returns: a classifier's probabilities in ``classes_`` order (binary: one
+    column, the probability of ``classes_[1]``), and a regressor's values
+    standardised, ``(y - mean) / scale``.  The labels and the scaling are not
+    in a ``.keras`` file: save the estimator with :func:`save` to keep them,
+    or export it with :func:`export_serving`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.keras`` file.
+
+    Returns
+    -------
+    keras.Model
+    """
+    path = os.fspath(path)
+    check_keras_file(path, path)
+    return load_keras_model(path)
+
+
+def export_serving(estimator, path):
+    """Export a fitted estimator's network as a TensorFlow SavedModel with decoded outputs.
+
+    The SavedModel's endpoint ``serve`` (also its ``serving_default``
+    signature) takes a float32 matrix ``(n_samples, n_features_in_)`` and
+    returns, as float64:
+
+    - for a ``DenseClassifier``, ``predict_proba``: the probability of each
+      class in ``classes_`` order (binary: two columns), of each label for a
+      multilabel target;
+    - for a ``DenseRegressor``, ``predict``: values in the target's units (the
+      standardisation is undone inside the function), shape ``(n,)`` for a
+      one-column target.
+
+    The labels are written next to it, in ``skdense_serving.json``
+    (``classes``, ``task``, ``n_features_in``, ``feature_names_in``): the
+    label of a row is ``classes[argmax(probabilities)]``.  Preprocessing
+    steps of a Pipeline are not part of the export: apply them before.
+
+    Parameters
+    ----------
+    estimator : fitted DenseClassifier or DenseRegressor
+    path : str or path-like
+        The SavedModel directory to write.
+    """
+    if not _is_dense(estimator):
+        what = type(estimator).__name__
+        hint = (
+            " Export its last step (pipe[-1]) and apply pipe[:-1].transform(X) before "
+            "calling the SavedModel: scikit-learn's preprocessing does not run inside "
+            "TensorFlow."
+            if hasattr(estimator, "steps")
+            else ""
+        )
+        raise TypeError(
+            f"export_serving exports a fitted DenseClassifier or DenseRegressor; got {what}."
+            + hint
+        )
+    _check_fitted_dense(estimator, action="export_serving() exports")
+    from . import _scikeras
+    from ._backend import load_keras, load_tf
+
+    tf, keras = load_tf(), load_keras()
+    path = os.fspath(path)
+    encoder = _scikeras.target_encoder(estimator.keras_estimator_)
+    model = estimator.model_
+    task = encoder.get_metadata()["skdense_task_"]
+    n_features = estimator.n_features_in_
+
+    if task == "regression":
+        mean = tf.constant(np.asarray(encoder.mean_, dtype=np.float64))
+        scale = tf.constant(np.asarray(encoder.scale_, dtype=np.float64))
+        one_column = encoder.y_ndim_ == 1
+
+        def serve(features):
+            out = tf.cast(model(features, training=False), tf.float64) * scale + mean
+            return tf.reshape(out, [-1]) if one_column else out
+
+    elif task == "binary":
+
+        def serve(features):
+            p1 = tf.cast(model(features, training=False), tf.float64)[:, -1:]
+            return tf.concat([1.0 - p1, p1], axis=1)
+
+    else:
+
+        def serve(features):
+            return tf.cast(model(features, training=False), tf.float64)
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        "serve",
+        serve,
+        input_signature=[tf.TensorSpec((None, n_features), tf.float32, name="features")],
+    )
+    archive.write_out(path, verbose=False)
+    names = getattr(estimator, "feature_names_in_", None)
+    info = {
+        "estimator": type(estimator).__name__,
+        "task": task,
+        "endpoint": "serve",
+        "input": f"float32 matrix (n_samples, {n_features})",
+        "output": (
+            "float64 values in the target's units (predict)"
+            if task == "regression"
+            else "float64 probabilities, one column per entry of classes (predict_proba)"
+        ),
+        "classes": None if task == "regression" else _plain_list(estimator.classes_, "classes_"),
+        "n_features_in": int(n_features),
+        "feature_names_in": None if names is None else _plain_list(names, "feature_names_in_"),
+        "versions": _versions(),
+    }
+    with open(os.path.join(path, _SERVING_JSON), "w") as f:
+        json.dump(info, f, indent=2)
+
+
+# ---------------------------------------------------------------------------
+# Estimators <-> JSON records
+# ---------------------------------------------------------------------------
+
+_ESTIMATOR_NAMES = ("DenseClassifier", "DenseRegressor")
+_NOT_FITTED_ATTRIBUTES = ("model_", "keras_estimator_")  # stored as the network
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _estimator_classes():
+    from ._estimators import DenseClassifier, DenseRegressor
+
+    return {f"skdense.{c.__name__}": c for c in (DenseClassifier, DenseRegressor)}
+
+
+def _is_dense(obj):
+    module = sys.modules.get("skdense._estimators")
+    return module is not None and isinstance(obj, module._DenseEstimator)
+
+
+def _is_skdense_estimator_name(type_name):
+    return type_name.startswith("skdense.") and type_name.rsplit(".", 1)[-1] in _ESTIMATOR_NAMES
+
+
+def _class_key(est):
+    key = f"skdense.{type(est).__name__}"
+    if _estimator_classes().get(key) is not type(est):
+        raise TypeError(
+            f"save() stores DenseClassifier and DenseRegressor; {type(est).__qualname__} "
+            "is a subclass, which the format cannot name without storing code. Use "
+            "pickle/joblib for a destination you trust."
+        )
+    return key
+
+
+def _check_fitted_dense(est, action="save() stores"):
+    if not hasattr(est, "model_"):
+        from sklearn.exceptions import NotFittedError
+
+        raise NotFittedError(
+            f"{action} a fitted {type(est).__name__}; this one is not fitted. Call "
+            "fit(X, y) first (an unfitted estimator is only its parameters: "
+            "get_params() and clone() rebuild it)."
+        )
+
+
+def _check_fitted_object(obj):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        raise NotFittedError(
+            f"save() stores fitted objects; this {type(obj).__name__} is not fitted. "
+            "Call fit(X, y) first."
+        ) from None
+
+
+def _estimator_record(est):
+    """(JSON record, network or None) of one skdense estimator."""
+    name = type(est).__name__
+    record = {
+        "class": _class_key(est),
+        "params": {
+            k: encode(v, f"{name} parameter {k!r}")
+            for k, v in est.get_params(deep=False).items()
+        },
+        "fitted": None,
+    }
+    if not hasattr(est, "model_"):
+        return record, None  # e.g. GridSearchCV's unfitted template
+    from . import _scikeras
+
+    attributes = {
+        k: encode(v, f"{name}.{k}")
+        for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_") and k not in _NOT_FITTED_ATTRIBUTES
+    }
+    state = _scikeras.estimator_state(est.keras_estimator_)
+    record["fitted"] = {
+        "attributes": attributes,
+        "keras_estimator": encode(state, f"{name}.keras_estimator_"),
+        # what built the network: a continued fit (warm_start, partial_fit) compares it
+        "network_params": encode(getattr(est, "_network_params", None), f"{name} parameters"),
+        "network_state": encode(
+            [[path, value] for path, value in unsaved_state(est.model_)], f"{name}.model_"
+        ),
+    }
+    return record, est.model_
+
+
+def _estimator_from_record(record, network_path, where):
+    """The estimator of :func:`_estimator_record`; ``network_path`` a checked .keras file."""
+    if not isinstance(record, dict) or not {"class", "params", "fitted"} <= set(record):
+        raise ValueError(f"{where}: not an estimator record (keys class, params, fitted).")
+    classes = _estimator_classes()
+    try:
+        cls = classes[record["class"]]
+    except (KeyError, TypeError):
+        raise UntrustedContentError(
+            f"{where} names the type {record['class']!r}; skdense loads only "
+            f"{sorted(classes)}. The file was altered or written by another program; "
+            "nothing was loaded."
+        ) from None
+    from ._params import is_routed
+
+    params = decode(record["params"], where)
+    names = set(cls._get_param_names())
+    for key in params:
+        if not (isinstance(key, str) and _NAME.match(key) and (key in names or is_routed(key))):
+            raise UntrustedContentError(f"{where}: {key!r} is not a parameter of {cls.__name__}.")
+    est = cls(**params)
+    fitted = record["fitted"]
+    if fitted is None:
+        return est
+    attributes = decode(fitted["attributes"], where)
+    for key in attributes:
+        if not (isinstance(key, str) and _NAME.match(key) and key.endswith("_")):
+            raise UntrustedContentError(
+                f"{where}: {key!r} is not a fitted attribute (a name ending in '_')."
+            )
+        if key in _NOT_FITTED_ATTRIBUTES:
+            raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
+    if network_path is None:
+        raise ValueError(f"{where}: a fitted estimator without its network file.")
+    from . import _scikeras
+
+    state = decode(fitted["keras_estimator"], where)
+    model = load_keras_model(network_path)
+    restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
+    keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
+    vars(est).update(attributes)
+    network_params = decode(fitted.get("network_params"), where)
+    if network_params is not None:
+        if not isinstance(network_params, dict):
+            raise ValueError(f"{where}: network_params must be a dict.")
+        est._network_params = network_params
+    est.keras_estimator_ = keras_estimator
+    est.model_ = keras_estimator.model_
+    return est
+
+
+def _plain_list(values, name):
+    out = np.asarray(values).tolist()
+    try:
+        json.dumps(out)
+    except TypeError:
+        raise ValueError(
+            f"{name} holds values that JSON cannot write ({out[:3]}); use strings or numbers."
+        ) from None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The zip archive
+# ---------------------------------------------------------------------------
+
+
+class _Writer:
+    """The estimators of one file, each stored once (shared objects stay shared)."""
+
+    def __init__(self):
+        self.records = []  # (record, network or None)
+        self._index = {}  # id(estimator) -> index
+
+    def add_estimator(self, est):
+        key = id(est)
+        if key not in self._index:
+            self._index[key] = len(self.records)
+            self.records.append((est, _estimator_record(est)))
+        return self._index[key]
+
+    def write(self, path, manifest, skops_bytes):
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp_path = tempfile.mkstemp(prefix=".skdense-", suffix=".tmp", dir=directory)
+        os.close(fd)
+        try:
+            with tempfile.TemporaryDirectory(prefix="skdense-save-") as tmp, zipfile.ZipFile(
+                tmp_path, "w", compression=zipfile.ZIP_DEFLATED
+            ) as zf:
+                zf.writestr(_MANIFEST, json.dumps(manifest, indent=1))
+                for i, (_, (record, network)) in enumerate(self.records):
+                    zf.writestr(f"estimators/{i}.json", json.dumps(record, indent=1))
+                    if network is not None:
+                        keras_path = os.path.join(tmp, f"{i}.keras")
+                        network.save(keras_path)
+                        zf.write(keras_path, f"estimators/{i}.keras")
+                if skops_bytes is not None:
+                    zf.writestr(_SKOPS_MEMBER, skops_bytes)
+            os.replace(tmp_path, path)
+        except BaseException:
+            if os.path.exists(tmp_path):
+                os.remove(tmp_path)
+            raise
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    from . import __version__
+
+    out = {"skdense": __version__}
+    for package in ("scikit-learn", "keras", "skops"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _read_manifest(zf, path):
+    try:
+        manifest = json.loads(read_member(zf, _MANIFEST, path))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: manifest.json is not JSON ({err}).") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a skdense file (its manifest names no skdense format).")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} has format version {version!r}; this skdense reads version "
+            f"{FORMAT_VERSION} and older. Upgrade skdense to load it."
+        )
+    if manifest.get("root") not in ("estimator", "skops"):
+        raise ValueError(f"{path}: unknown root {manifest.get('root')!r} in manifest.json.")
+    return manifest
+
+
+def _read_estimator(zf, i, tmp, path):
+    where = f"{path}: estimators/{i}.json"
+    try:
+        record = json.loads(read_member(zf, f"estimators/{i}.json", where))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{where} is not JSON ({err}).") from None
+    network_path = None
+    member = f"estimators/{i}.keras"
+    if member in zf.namelist():
+        network_path = os.path.join(tmp, f"{i}.keras")
+        with open(network_path, "wb") as f:
+            f.write(zf.read(member))
+        check_keras_file(network_path, f"{path}: {member}")
+    return _estimator_from_record(record, network_path, where)
+
+
+# ---------------------------------------------------------------------------
+# skops: everything around the skdense estimators
+# ---------------------------------------------------------------------------
+
+
+class _EstimatorRef:
+    """Stands in the skops part for the skdense estimator stored as ``estimators/<index>``."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _skops():
+    try:
+        import skops.io
+    except ImportError:
+        raise ImportError(
+            "Saving or loading a Pipeline (anything but a bare DenseClassifier or "
+            "DenseRegressor) needs skops, scikit-learn's secure-persistence format: "
+            "pip install skops"
+        ) from None
+    return skops.io
+
+
+def _trusted_skops_types(data, trusted, path):
+    """The types skops may load from ``data``: skdense's and ``trusted``; raises
+    UntrustedContentError, naming them, when ``data`` holds others."""
+    allowed = list(SKOPS_TRUSTED) + [str(t) for t in (trusted or ())]
+    untrusted = [t for t in _skops().get_untrusted_types(data=data) if t not in allowed]
+    if untrusted:
+        raise UntrustedContentError(
+            f"{path} holds types that are not trusted: {untrusted}. skdense trusts "
+            "what skops trusts by default (scikit-learn's estimators, NumPy's and SciPy's "
+            "types) and its own types. If you know these types and trust this file, pass "
+            f"them: skdense.persistence.load(path, trusted={untrusted!r}). Nothing was "
+            "loaded."
+        )
+    return allowed
+
+
+def _substitute(obj, writer, memo):
+    """A copy of ``obj`` whose skdense estimators are :class:`_EstimatorRef`s.
+
+    Looks into lists, tuples, dicts and the attributes of scikit-learn
+    estimators and of scikit-learn's other objects (a search's scorer holds
+    its estimator); copies only what contains a skdense estimator (the
+    original is untouched).
+    """
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    if _is_dense(obj):
+        out = _EstimatorRef(writer.add_estimator(obj))
+    elif type(obj) is list:
+        out = [_substitute(v, writer, memo) for v in obj]
+        out = obj if all(a is b for a, b in zip(out, obj)) else out
+    elif type(obj) is tuple:
+        items = tuple(_substitute(v, writer, memo) for v in obj)
+        out = obj if all(a is b for a, b in zip(items, obj)) else items
+    elif isinstance(obj, dict):
+        items = {k: _substitute(v, writer, memo) for k, v in obj.items()}
+        if all(items[k] is v for k, v in obj.items()):
+            out = obj
+        else:
+            out = copy.copy(obj)
+            out.update(items)
+    elif _looked_into(obj):
+        attrs = {k: _substitute(v, writer, memo) for k, v in vars(obj).items()}
+        if all(attrs[k] is v for k, v in vars(obj).items()):
+            out = obj
+        else:
+            out = copy.copy(obj)
+            vars(out).update(attrs)
+    else:
+        out = obj
+    memo[key] = out
+    return out
+
+
+def _looked_into(obj):
+    """Whether :func:`_substitute` and :func:`_resolve` look into ``obj``'s attributes."""
+    from sklearn.base import BaseEstimator
+
+    if isinstance(obj, type) or not hasattr(obj, "__dict__"):
+        return False
+    return isinstance(obj, BaseEstimator) or type(obj).__module__.startswith("sklearn.")
+
+
+def _resolve(obj, estimators, used, memo):
+    """Put the loaded estimators in place of the :class:`_EstimatorRef`s (in place;
+    a tuple is rebuilt).  The same traversal as :func:`_substitute`."""
+    if isinstance(obj, _EstimatorRef):
+        index = vars(obj).get("index")
+        if type(index) is not int or not 0 <= index < len(estimators):
+            raise ValueError(f"A reference to estimator {index!r}, which the file does not hold.")
+        used.add(index)
+        return estimators[index]
+    key = id(obj)
+    if key in memo:
+        return memo[key]
+    memo[key] = obj
+    if type(obj) is list:
+        obj[:] = [_resolve(v, estimators, used, memo) for v in obj]
+    elif type(obj) is tuple:
+        items = tuple(_resolve(v, estimators, used, memo) for v in obj)
+        if any(a is not b for a, b in zip(items, obj)):
+            memo[key] = obj = items
+    elif isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = _resolve(obj[k], estimators, used, memo)
+    elif _looked_into(obj) and not _is_dense(obj):
+        for k, v in list(vars(obj).items()):
+            vars(obj)[k] = _resolve(v, estimators, used, memo)
+    return obj
