@@ -267,3 +267,22 @@ def test_memory_guard_counts_sparse_x_by_its_stored_values(monkeypatch):
     assert clf.n_iter_ == 1
     with pytest.raises(MemoryError):  # the same rows dense need 1.6 GB of data copies
         DenseClassifier((8,), epochs=1, early_stopping=False).fit(X[:1500].toarray(), y[:1500])
+
+
+def test_in_place_worker_trains_sparse_x_like_the_cloned_one(monkeypatch):
+    cache = importlib.import_module("skdense._training.cache")
+    X, y, _ = _problem()
+    params = dict(hidden_layer_sizes=(16,), epochs=4, patience=2, random_state=0)
+    cloned = DenseClassifier(**params).fit(X, y)
+    monkeypatch.setattr(cache, "IN_PLACE_BYTES", 0)  # every network trains in place
+    in_place = DenseClassifier(**params).fit(X, y)
+    assert in_place.history_ == cloned.history_
+    np.testing.assert_array_equal(in_place.predict_proba(X), cloned.predict_proba(X))
+
+
+def test_warm_start_and_partial_fit_on_sparse_x(no_full_densify):
+    X, y, _ = _problem()
+    clf = DenseClassifier((16,), epochs=2, early_stopping=False, warm_start=True, random_state=0)
+    clf.fit(X, y).fit(X, y)
+    clf.partial_fit(X[:100], y[:100])
+    assert clf.training_engine_ == "engine" and clf.predict(X).shape == (300,)
