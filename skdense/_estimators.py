@@ -176,7 +176,7 @@ class _DenseEstimator(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified to float32 in fit/predict
+        tags.input_tags.sparse = True  # kept as float32 CSR; densified a minibatch at a time
         tags.input_tags.allow_nan = False
         tags.target_tags.required = True
         return tags
@@ -194,9 +194,12 @@ class _DenseEstimator(BaseEstimator):
                     self, X, y, multi_output=True, y_numeric=self._kind == "regressor", **kwargs
                 )
             if sp.issparse(X):
-                X = X.toarray()
-            # pandas 'category' columns pass validate_data as objects
-            X = np.asarray(X, dtype="float32")
+                # Kept sparse: the engine and predict densify a minibatch at a
+                # time (a TF-IDF matrix densified whole can take gigabytes).
+                X = X.tocsr().astype(np.float32, copy=False)
+            else:
+                # pandas 'category' columns pass validate_data as objects
+                X = np.asarray(X, dtype="float32")
         except ValueError as err:
             if "could not convert string" not in str(err):
                 raise
@@ -365,9 +368,9 @@ class _DenseEstimator(BaseEstimator):
         y_val = np.asarray(given[1])
         if y_val.dtype.kind in "USO" and not target.is_classification:
             y_val = self._prepare_y(y_val)
-        if len(y_val) != len(x_val):
+        if len(y_val) != x_val.shape[0]:
             raise ValueError(
-                f"{name}.fit(validation_data=...) has {len(x_val)} rows in X_val but "
+                f"{name}.fit(validation_data=...) has {x_val.shape[0]} rows in X_val but "
                 f"{len(y_val)} in y_val; they must match."
             )
         y_val = self._check_validation_target(y_val, y, target)

@@ -17,6 +17,7 @@ its members (:func:`training_loss`).
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._backend import load_keras
 
@@ -74,8 +75,23 @@ def learning_rate_schedule(name, learning_rate, total_steps):
 
 
 def continuous_columns(X):
-    """Indices of the columns with more than two distinct values (not one-hot/binary)."""
-    return [j for j in range(X.shape[1]) if np.unique(X[: min(len(X), 2000), j]).size > 2]
+    """Indices of the columns with more than two distinct values (not one-hot/binary)
+    in the first 2,000 rows; ``X`` dense or scipy sparse (implicit zeros count)."""
+    X = X[: min(X.shape[0], 2000)]
+    if not sp.issparse(X):
+        return [j for j in range(X.shape[1]) if np.unique(X[:, j]).size > 2]
+    csc = sp.csc_matrix(X)
+    per_col = np.diff(csc.indptr)
+    cols = np.repeat(np.arange(csc.shape[1]), per_col)
+    with_zero = np.flatnonzero(per_col < csc.shape[0])  # implicit zeros
+    cols = np.concatenate([cols, with_zero])
+    vals = np.concatenate([csc.data.astype(np.float64), np.zeros(len(with_zero))])
+    order = np.lexsort((vals, cols))
+    cols, vals = cols[order], vals[order]
+    first = np.ones(len(cols), bool)  # first of each distinct (column, value)
+    first[1:] = (cols[1:] != cols[:-1]) | (vals[1:] != vals[:-1])
+    distinct = np.bincount(cols[first], minlength=csc.shape[1])
+    return np.flatnonzero(distinct > 2).tolist()
 
 
 def training_loss(loss, task, label_smoothing, n_ensemble=1):

@@ -55,6 +55,7 @@ OPTIMIZER_SLOTS = {
 # for the gradient (gelu, swish) and for dropout masks (not measured).
 ACTIVATION_COPIES = 3
 EVAL_ROWS = 8192  # validation rows per forward pass (skdense._training.engine.EVAL_ROWS)
+EVAL_BYTES = 64 << 20  # ... and input bytes per pass (skdense._training.engine.EVAL_BYTES)
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
 # PeriodicEmbedding's defaults (skdense._layers): frequencies and output width.
 EMBEDDING_FREQUENCIES = 16
@@ -174,15 +175,32 @@ def peak_ratio(weight_bytes, slots):
     return in_place, PEAK_RATIO_CLONED + 2 * (slots - MEASURED_SLOTS)
 
 
-def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows):
-    """The :class:`MemoryEstimate` of a fit of ``network`` (a :class:`Network`)."""
+def input_bytes(X):
+    """Bytes of ``X`` as the engine holds it: dense float32, or for a scipy
+    sparse matrix its CSR arrays (float32 values, int64 columns and row splits),
+    which the engine densifies a minibatch at a time."""
+    if X is None:
+        return 0
+    if hasattr(X, "nnz"):  # scipy sparse
+        return X.nnz * (BYTES_PER_VALUE + 8) + (X.shape[0] + 1) * 8
+    return X.shape[0] * X.shape[1] * BYTES_PER_VALUE
+
+
+def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows, data_bytes=None):
+    """The :class:`MemoryEstimate` of a fit of ``network`` (a :class:`Network`).
+
+    ``data_bytes``: the training and validation inputs' :func:`input_bytes`
+    (default: ``n_rows + n_val_rows`` dense rows)."""
     weights = network.n_params() * BYTES_PER_VALUE
     in_place, ratio = peak_ratio(weights, optimizer_slots(optimizer))
     per_row = network.values_per_row() * BYTES_PER_VALUE
     train_rows = min(batch_size, n_rows)
-    eval_rows = min(EVAL_ROWS, n_val_rows)
+    chunk = max(1, EVAL_BYTES // (BYTES_PER_VALUE * max(network.n_features, 1)))
+    eval_rows = min(EVAL_ROWS, chunk, n_val_rows)
     activations = int(per_row * (ACTIVATION_COPIES * train_rows + eval_rows))
-    data = (n_rows + n_val_rows) * network.n_features * BYTES_PER_VALUE * DATA_COPIES
+    if data_bytes is None:
+        data_bytes = (n_rows + n_val_rows) * network.n_features * BYTES_PER_VALUE
+    data = data_bytes * DATA_COPIES
     return MemoryEstimate(
         weights=weights,
         training_state=math.ceil(weights * ratio),
@@ -193,14 +211,15 @@ def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows):
 
 
 def check_fit_memory(estimator_name, network, *, optimizer, batch_size, n_rows, n_val_rows,
-                     available=None):
+                     available=None, data_bytes=None):
     """Raise :class:`InsufficientMemoryError` when the fit cannot fit in memory.
 
     ``available``: an :class:`AvailableMemory` (default: :func:`available_memory`).
     Returns the :class:`MemoryEstimate`.
     """
     estimate = estimate_fit_memory(
-        network, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows, n_val_rows=n_val_rows
+        network, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows, n_val_rows=n_val_rows,
+        data_bytes=data_bytes,
     )
     available = available or available_memory()
     if available is None or estimate.total <= available.bytes:
@@ -208,11 +227,12 @@ def check_fit_memory(estimator_name, network, *, optimizer, batch_size, n_rows, 
     raise InsufficientMemoryError(
         _message(estimator_name, network, estimate, available, optimizer, batch_size,
                  fits=_widest_that_fits(network, available, optimizer, batch_size, n_rows,
-                                        n_val_rows))
+                                        n_val_rows, data_bytes))
     )
 
 
-def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_rows):
+def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_rows,
+                      data_bytes=None):
     """The largest width ``w`` for which ``hidden_layer_sizes=(w,) * depth`` fits
     (everything else unchanged), or None when not even width 1 does."""
     depth = len(network.hidden_layer_sizes)
@@ -221,7 +241,7 @@ def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_r
         candidate = dataclasses.replace(network, hidden_layer_sizes=(width,) * depth)
         return estimate_fit_memory(
             candidate, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows,
-            n_val_rows=n_val_rows,
+            n_val_rows=n_val_rows, data_bytes=data_bytes,
         ).total <= available.bytes
 
     if depth == 0 or not fits(1):
@@ -234,7 +254,7 @@ def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_r
 
 
 def check_model_memory(estimator_name, n_params, *, optimizer, n_rows, n_val_rows, n_features,
-                       available=None):
+                       available=None, data_bytes=None):
     """The check for a user's ``model=``, after it is built (``n_params`` weights).
 
     Its activations are not counted (its layers are the user's); its weights
@@ -242,7 +262,9 @@ def check_model_memory(estimator_name, n_params, *, optimizer, n_rows, n_val_row
     """
     weights = int(n_params) * BYTES_PER_VALUE
     in_place, ratio = peak_ratio(weights, optimizer_slots(optimizer))
-    data = (n_rows + n_val_rows) * n_features * BYTES_PER_VALUE * DATA_COPIES
+    if data_bytes is None:
+        data_bytes = (n_rows + n_val_rows) * n_features * BYTES_PER_VALUE
+    data = data_bytes * DATA_COPIES
     estimate = MemoryEstimate(weights, int(weights * (ratio - 1)), 0, data, in_place)
     available = available or available_memory()
     if available is None or estimate.total <= available.bytes:
@@ -410,8 +432,10 @@ def check_plan_memory(estimator_name, settings, plan):
         feature_scaling=bool(settings.feature_scaling),
         n_embedded=len(continuous_columns(plan.X)) if settings.numeric_embedding else 0,
     )
-    n_val_rows = 0 if plan.validation is None else len(plan.validation.x)
+    validation_x = None if plan.validation is None else plan.validation.x
     return check_fit_memory(
         estimator_name, network, optimizer=settings.optimizer,
-        batch_size=plan.training.batch_size, n_rows=plan.n_train, n_val_rows=n_val_rows,
+        batch_size=plan.training.batch_size, n_rows=plan.n_train,
+        n_val_rows=0 if validation_x is None else validation_x.shape[0],
+        data_bytes=input_bytes(plan.X) + input_bytes(validation_x),
     )

@@ -34,6 +34,7 @@ from ._backend import load_keras, load_tf
 load_tf()
 
 import numpy as np  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
 from . import _ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
@@ -70,6 +71,8 @@ def train(kind, settings, plan):
         _resources.check_model_memory(
             name, est.model_.count_params(), optimizer=est.model_.optimizer,
             n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
+            data_bytes=_resources.input_bytes(plan.X)
+            + _resources.input_bytes(None if plan.validation is None else plan.validation.x),
         )
     _check_training_options(est.model_, settings, plan)
     return est, _train_built(est, plan)
@@ -128,7 +131,7 @@ def _train_built(est, plan):
 
 
 def _n_val_rows(plan):
-    return 0 if plan.validation is None else len(plan.validation.x)
+    return 0 if plan.validation is None else plan.validation.x.shape[0]
 
 
 def _make_estimator(kind, settings, plan):
@@ -303,6 +306,22 @@ class _SkdenseWrapper:
     @property
     def target_encoder(self):
         return self.target.encoder(sparse_loss=is_sparse_loss(self.loss))
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        """scikeras converts a sparse X to LIL (a Python list per row, several
+        times the CSR's memory); skdense has validated X already (float32 CSR,
+        kept sparse), so only its metadata is recorded or checked here."""
+        if X is None or not sp.issparse(X):
+            return super()._validate_data(X=X, y=y, reset=reset, y_numeric=y_numeric)
+        _, y = super()._validate_data(X=None, y=y, reset=reset, y_numeric=y_numeric)
+        if reset:
+            self.X_dtype_, self.X_shape_, self.n_features_in_ = X.dtype, X.shape, X.shape[1]
+        elif X.shape[1:] != self.X_shape_[1:]:
+            raise ValueError(
+                f"X has shape {X.shape[1:]}, but this {self.__name__} is expecting X of "
+                f"shape {self.X_shape_[1:]}"
+            )
+        return X, y
 
     def _ensure_compiled_model(self):
         super()._ensure_compiled_model()

@@ -61,15 +61,18 @@ def count_trace(kind):
     _TRACES[kind] += 1
 
 
-def train_key(model, x_dtype, y_spec):
+def train_key(model, x_dtype, y_spec, x_format="dense"):
+    """``x_format`` ("dense" or "csr") changes the graph: a CSR input is
+    densified a minibatch at a time inside it."""
     y_shape, y_dtype = y_spec
-    return (arch_key(model), compile_key(model), str(x_dtype), str(y_dtype), tuple(y_shape))
+    return (arch_key(model), compile_key(model), x_format, str(x_dtype), str(y_dtype),
+            tuple(y_shape))
 
 
 @contextlib.contextmanager
-def worker_for(model, make_worker, *, x_dtype, y_spec):
+def worker_for(model, make_worker, *, x_dtype, y_spec, x_format="dense"):
     """A free worker for ``model``'s graph (made by ``make_worker()`` if none is idle)."""
-    key = train_key(model, x_dtype, y_spec)
+    key = train_key(model, x_dtype, y_spec, x_format)
     with _LOCK:
         pool = _WORKERS.get(key)
         if pool is None:

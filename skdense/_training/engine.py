@@ -23,6 +23,13 @@ millisecond for MLP-sized nets (``benchmarks/bench_fit.py``).
 The compiled function takes three named structures: :class:`EngineData` (the
 arrays), :class:`LoopArgs` (epochs, minibatches, shuffling) and
 :class:`StopArgs` (the stop rule's numbers), so a call site reads by names.
+
+Sparse inputs (a scipy CSR matrix, e.g. TF-IDF features) stay sparse: ``x``
+is then a :class:`CsrRows` of three tensors, and each minibatch (and each
+chunk of validation rows) is densified inside the graph by
+:func:`_rows`, so memory grows with the stored values, not with
+rows x features.  Minibatch order, seed and results are those of the dense
+path on the same matrix.
 """
 
 import contextlib
@@ -37,13 +44,33 @@ from .models import Unsupported, clone_compiled
 from .plan import TrainResult
 from .stop_rule import StopState
 
-EVAL_ROWS = 8192  # validation rows per forward pass (Keras averages per batch alike)
+import scipy.sparse as sp
+
+EVAL_ROWS = 8192  # validation rows per forward pass at most (Keras averages per batch alike)
+# ... and at most this many input bytes per pass: wide inputs (100,000 TF-IDF
+# columns) get fewer rows, so a sparse chunk densified in the graph stays small.
+EVAL_BYTES = 64 << 20
+
+
+def eval_rows(n_features):
+    """Validation rows per forward pass for inputs ``n_features`` wide."""
+    return int(max(1, min(EVAL_ROWS, EVAL_BYTES // (4 * max(int(n_features), 1)))))
+
+
+class CsrRows(NamedTuple):
+    """A CSR matrix as tensors (its ``data``, ``indices``, ``indptr``); the
+    engine densifies the rows of one minibatch at a time (:func:`_rows`)."""
+
+    values: object  # [nnz], the model's input dtype
+    columns: object  # int64 [nnz]
+    row_splits: object  # int64 [n + 1]
 
 
 class EngineData(NamedTuple):
     """The arrays of one run, as tensors.  Weights are always given (ones when
     the user gave none: Keras's weighted loss is then the same number); the
-    validation arrays have 0 rows when there is no validation set."""
+    validation arrays have 0 rows when there is no validation set.  ``x`` and
+    ``x_val`` are both dense tensors or both :class:`CsrRows`."""
 
     x: object
     y: object
@@ -83,7 +110,7 @@ class Worker:
     :data:`.cache.IN_PLACE_BYTES`).  Both give bit-identical results.
     """
 
-    def __init__(self, model, x_dtype, y_spec, *, in_place=False):
+    def __init__(self, model, x_dtype, y_spec, x_format="dense", *, in_place=False):
         tf = load_tf()
         self.in_place = in_place
         self.model = m = model if in_place else clone_compiled(model)
@@ -97,7 +124,7 @@ class Worker:
         # In place there is no copy of the starting weights to replay a
         # diverged run from: the stop state keeps the last finite epoch's.
         self.stop_state = StopState(tf, self.vars, keep_last_finite=in_place)
-        self.run = self._compile(tf, x_dtype, y_spec)
+        self.run = self._compile(tf, x_dtype, y_spec, x_format)
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
@@ -119,7 +146,7 @@ class Worker:
             copy_values(user_vars, self.vars)
             copy_values(user_opt_vars, self.opt_vars)
 
-    def _compile(self, tf, x_dtype, y_spec):
+    def _compile(self, tf, x_dtype, y_spec, x_format):
         m = self.model
         opt = m.optimizer
         tvars = m.trainable_variables
@@ -128,6 +155,17 @@ class Worker:
         compute_loss = getattr(m, "_compute_loss", m.compute_loss)
         state = self.stop_state
         f64 = tf.float64
+        sparse = x_format == "csr"
+        chunk_rows = eval_rows(n_features)
+
+        def n_rows(x):
+            return tf.shape(x.row_splits)[0] - 1 if sparse else tf.shape(x)[0]
+
+        def rows(x, idx):
+            return _rows(tf, x, idx, n_features) if sparse else tf.gather(x, idx)
+
+        def row_range(x, start, stop):
+            return _rows(tf, x, tf.range(start, stop), n_features) if sparse else x[start:stop]
 
         def train_step(xb, yb, wb):
             with tf.GradientTape() as tape:
@@ -147,14 +185,15 @@ class Worker:
 
         def eval_loss(xv, yv, wv):
             # Keras evaluates in batches and averages weighting by batch size;
-            # chunks of EVAL_ROWS give the same mean with fewer steps.
-            n = tf.shape(xv)[0]
+            # chunks of eval_rows() give the same mean with fewer steps.
+            n = n_rows(xv)
 
             def body(start, total):
-                stop = tf.minimum(start + EVAL_ROWS, n)
-                y_pred = m(xv[start:stop], training=False)
+                stop = tf.minimum(start + chunk_rows, n)
+                xb = row_range(xv, start, stop)
+                y_pred = m(xb, training=False)
                 loss = compute_loss(
-                    x=xv[start:stop], y=yv[start:stop], y_pred=y_pred,
+                    x=xb, y=yv[start:stop], y_pred=y_pred,
                     sample_weight=wv[start:stop], training=False,
                 )
                 return stop, total + tf.cast(loss, f64) * tf.cast(stop - start, f64)
@@ -168,7 +207,7 @@ class Worker:
             # Written with explicit tf.while_loop/tf.cond (no autograph: its
             # source transformation alone cost ~2 s on the first fit).
             cache.count_trace("train")  # runs only while tracing
-            n = tf.shape(data.x)[0]
+            n = n_rows(data.x)
             bs = tf.cast(loop.batch_size, tf.int32)
             steps = (n + bs - 1) // bs
             nan = tf.constant(float("nan"), f64)
@@ -189,7 +228,7 @@ class Worker:
                     lo = s * bs
                     hi = tf.minimum(lo + bs, n)
                     idx = order[lo:hi]
-                    batch = (tf.gather(data.x, idx), tf.gather(data.y, idx), tf.gather(data.w, idx))
+                    batch = (rows(data.x, idx), tf.gather(data.y, idx), tf.gather(data.w, idx))
                     return s + 1, total + train_step(*batch) * tf.cast(hi - lo, f64)
 
                 _, total = tf.while_loop(
@@ -217,7 +256,11 @@ class Worker:
             return losses.stack(), val_losses.stack(), epoch
 
         scalar = lambda dtype: tf.TensorSpec([], dtype)  # noqa: E731
-        x_spec = tf.TensorSpec([None, n_features], x_dtype)
+        if sparse:
+            x_spec = CsrRows(tf.TensorSpec([None], x_dtype), tf.TensorSpec([None], tf.int64),
+                             tf.TensorSpec([None], tf.int64))
+        else:
+            x_spec = tf.TensorSpec([None, n_features], x_dtype)
         y_spec_ = tf.TensorSpec([None, *y_shape], y_dtype)
         w_spec = tf.TensorSpec([None], tf.float32)
         signature = [
@@ -228,25 +271,62 @@ class Worker:
         return tf.function(run, input_signature=signature, autograph=False)
 
 
+def _rows(tf, x, idx, n_features):
+    """Rows ``idx`` of :class:`CsrRows` ``x`` as a dense ``[len(idx), n_features]``
+    tensor, built in the graph: only these rows' stored values are read."""
+    idx = tf.cast(idx, tf.int64)
+    starts = tf.gather(x.row_splits, idx)
+    limits = tf.gather(x.row_splits, idx + 1)
+    pos = tf.ragged.range(starts, limits)  # positions of the rows' stored values
+    flat = pos.flat_values
+    at = tf.stack([pos.value_rowids(), tf.gather(x.columns, flat)], axis=1)
+    shape = tf.stack([tf.size(idx, out_type=tf.int64), tf.constant(n_features, tf.int64)])
+    # scatter_nd adds duplicate entries, as scipy's toarray() does.
+    dense = tf.scatter_nd(at, tf.gather(x.values, flat), shape)
+    return tf.ensure_shape(dense, [None, n_features])
+
+
+def _x_tensors(tf, x, in_dtype):
+    """``x`` as the engine takes it: a dense tensor, or :class:`CsrRows` for a
+    scipy sparse matrix (never densified here)."""
+    if sp.issparse(x):
+        x = x.tocsr()
+        return CsrRows(
+            values=tf.convert_to_tensor(np.asarray(x.data, dtype=in_dtype)),
+            columns=tf.convert_to_tensor(x.indices.astype(np.int64)),
+            row_splits=tf.convert_to_tensor(x.indptr.astype(np.int64)),
+        )
+    return tf.convert_to_tensor(np.ascontiguousarray(x, dtype=in_dtype))
+
+
 def _engine_data(tf, x, y, sample_weight, validation, in_dtype):
-    x = np.ascontiguousarray(x, dtype=in_dtype)
+    n = x.shape[0]
     y = np.ascontiguousarray(y if y.dtype.kind in "iub" else y.astype(np.float32, copy=False))
     w = (
-        np.ones(len(x), np.float32)
+        np.ones(n, np.float32)
         if sample_weight is None
         else np.ascontiguousarray(sample_weight, dtype=np.float32)
     )
     if validation is None:
         xv, yv, wv = x[:0], y[:0], w[:0]
     else:
-        xv = np.ascontiguousarray(validation.x, dtype=in_dtype)
+        xv = validation.x  # in x's format (the engine's graph takes one)
+        if sp.issparse(x) and not sp.issparse(xv):
+            xv = sp.csr_matrix(np.asarray(xv, dtype=in_dtype))
+        elif sp.issparse(xv) and not sp.issparse(x):
+            xv = xv.toarray()  # x itself is dense: xv is no wider
         yv = np.ascontiguousarray(validation.y, dtype=y.dtype)
         wv = (
-            np.ones(len(xv), np.float32)
+            np.ones(xv.shape[0], np.float32)
             if validation.sample_weight is None
             else np.ascontiguousarray(validation.sample_weight, dtype=np.float32)
         )
-    return EngineData(*(tf.convert_to_tensor(a) for a in (x, y, w, xv, yv, wv)))
+    return EngineData(
+        _x_tensors(tf, x, in_dtype),
+        *(tf.convert_to_tensor(a) for a in (y, w)),
+        _x_tensors(tf, xv, in_dtype),
+        *(tf.convert_to_tensor(a) for a in (yv, wv)),
+    )
 
 
 def fit_engine(model, x, y, plan, *, sample_weight, validation):
@@ -278,7 +358,9 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         opt.build(model.trainable_variables)
     user_vars = list(model.trainable_variables) + list(model.non_trainable_variables)
     y_spec = (tuple(data.y.shape[1:]), data.y.dtype)
-    with _acquire_worker(model, user_vars, data.x.dtype, y_spec) as worker:
+    x_format = "csr" if isinstance(data.x, CsrRows) else "dense"
+    x_dtype = data.x.values.dtype if x_format == "csr" else data.x.dtype
+    with _acquire_worker(model, user_vars, x_dtype, y_spec, x_format) as worker:
         state = worker.stop_state
         worker.load(user_vars, opt.variables)
         # verbose prints after every epoch, so it runs one epoch per call.
@@ -351,21 +433,21 @@ def _restorer(state, mask):
     return restore_saved
 
 
-def _acquire_worker(model, user_vars, x_dtype, y_spec):
+def _acquire_worker(model, user_vars, x_dtype, y_spec, x_format):
     """The worker for this fit: a cached clone, or, when the weights and
     optimizer state exceed :data:`.cache.IN_PLACE_BYTES`, one that trains
     ``model`` in place (built for this fit only, dropped after it)."""
     opt = model.optimizer
     if models.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
-        return contextlib.nullcontext(Worker(model, x_dtype, y_spec, in_place=True))
-    return _cached_worker(model, user_vars, x_dtype, y_spec)
+        return contextlib.nullcontext(Worker(model, x_dtype, y_spec, x_format, in_place=True))
+    return _cached_worker(model, user_vars, x_dtype, y_spec, x_format)
 
 
 @contextlib.contextmanager
-def _cached_worker(model, user_vars, x_dtype, y_spec):
+def _cached_worker(model, user_vars, x_dtype, y_spec, x_format):
     opt = model.optimizer
-    with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec),
-                          x_dtype=x_dtype, y_spec=y_spec) as worker:
+    with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec, x_format),
+                          x_dtype=x_dtype, y_spec=y_spec, x_format=x_format) as worker:
         if not (models.same_structure(worker.vars, user_vars)
                 and models.same_structure(worker.opt_vars, opt.variables)):
             raise Unsupported("worker structure differs from the model")

@@ -10,6 +10,7 @@ every run ends in finite weights or a :class:`TrainingDiverged` error.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .engine import fit_engine
@@ -88,23 +89,30 @@ def engine_refusal(model, x, y, plan, sample_weight, validation):
         return f"monitor={stop.monitor!r}"
     if stop is not None and stop.monitor == "val_loss" and validation is None:
         return "val_loss monitored without validation data"
-    arrays = [x, y]
+    arrays = [y]
     if sample_weight is not None:
         arrays.append(sample_weight)
     if validation is not None:
-        arrays.extend(v for v in validation if v is not None)
+        arrays.extend(v for v in validation[1:] if v is not None)
+    inputs = [x] if validation is None else [x, validation.x]
     if not all(isinstance(a, np.ndarray) for a in arrays):
         return "non-ndarray data"
-    if x.ndim != 2 or len(x) == 0 or len(y) != len(x):
+    if not all(isinstance(a, np.ndarray) or sp.issparse(a) for a in inputs):
+        return "non-ndarray data"
+    if sp.issparse(x) and model.inputs[0].shape[-1] is None:
+        return "sparse x for a model of unknown input width"
+    n = x.shape[0]
+    if x.ndim != 2 or n == 0 or len(y) != n:
         return "x is not a non-empty 2-D array matching y"
-    if sample_weight is not None and sample_weight.shape != (len(x),):
+    if sample_weight is not None and sample_weight.shape != (n,):
         return "sample_weight not of shape (n_samples,)"
     if validation is not None:
         xv, yv, wv = validation
-        if xv.ndim != 2 or xv.shape[1] != x.shape[1] or len(yv) != len(xv) or len(xv) == 0:
+        n_val = xv.shape[0]
+        if xv.ndim != 2 or xv.shape[1] != x.shape[1] or len(yv) != n_val or n_val == 0:
             return "validation x/y shapes"
         if yv.shape[1:] != y.shape[1:] or yv.dtype.kind != y.dtype.kind:
             return "validation y shape differs from y"
-        if wv is not None and wv.shape != (len(xv),):
+        if wv is not None and wv.shape != (n_val,):
             return "validation sample weights not of shape (n_val,)"
     return None

@@ -4,7 +4,19 @@ Used for whatever the engine cannot honour (see
 :func:`skdense._training.fit.engine_refusal`): user callbacks, non-array
 data, routed ``fit__`` arguments, a model class with its own
 ``train_step``, compiled metrics, a monitor other than ``loss``/``val_loss``.
+
+A scipy sparse ``x`` (and validation ``x``) is fed as a ``keras.utils.PyDataset``
+of minibatches densified one at a time (:func:`_dense_batches`): the same
+dense rows the engine builds in its graph, in a seeded order, without
+densifying the whole matrix.  Keras's own sparse support would hand the
+first layer a ``tf.SparseTensor``, which skdense's input layers and many user
+layers do not take.
 """
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
 
 from .._backend import load_keras
 from .cache import forget_keras_traces
@@ -15,16 +27,16 @@ from .stop_rule import make_stop_callback
 def fit_keras(model, x, y, plan, *, sample_weight, validation):
     keras = load_keras()
     guard = make_stop_callback(keras, plan.stop)
+    if sp.issparse(x) or (validation is not None and sp.issparse(validation.x)):
+        data = _dense_batches(keras, x, y, sample_weight, validation, plan)
+    else:
+        data = dict(x=x, y=y, sample_weight=sample_weight, batch_size=plan.batch_size,
+                    shuffle=plan.shuffle, validation_data=_keras_validation(validation))
     try:
         hist = model.fit(
-            x,
-            y,
-            sample_weight=sample_weight,
-            validation_data=_keras_validation(validation),
+            **data,
             initial_epoch=plan.first_epoch,
             epochs=plan.first_epoch + plan.epochs,
-            batch_size=plan.batch_size,
-            shuffle=plan.shuffle,
             callbacks=[*plan.callbacks, guard],
             verbose=plan.verbose,
             **plan.fit_kwargs,
@@ -53,3 +65,54 @@ def _keras_validation(validation):
     if validation.sample_weight is None:
         return (validation.x, validation.y)
     return tuple(validation)
+
+
+def _dense_batches(keras, x, y, sample_weight, validation, plan):
+    """``model.fit`` arguments that feed sparse ``x`` a densified minibatch at a time."""
+    for name in ("validation_split", "batch_size", "shuffle"):
+        if name in plan.fit_kwargs:
+            raise ValueError(
+                f"fit__{name} cannot be used with sparse X: skdense feeds a sparse X to "
+                "Keras's model.fit as a PyDataset of densified minibatches, which Keras "
+                f"does not split or batch itself. Drop fit__{name} (use the estimator's "
+                "validation_split, batch_size and validation_data), or pass a dense X."
+            )
+    rng = np.random.default_rng(plan.seed)
+    train = _batch_dataset(keras, x, y, sample_weight, plan.batch_size, rng if plan.shuffle else None)
+    val = None
+    if validation is not None:
+        val = _batch_dataset(keras, validation.x, validation.y, validation.sample_weight,
+                            plan.batch_size, None)
+    return dict(x=train, validation_data=val)
+
+
+def _dense_rows(x, idx):
+    rows = x[idx]
+    return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+
+
+def _batch_dataset(keras, x, y, sample_weight, batch_size, rng):
+    """A PyDataset of (x, y[, w]) minibatches with dense x rows (order from ``rng``,
+    reshuffled every epoch; None keeps the rows in order)."""
+
+    class DenseBatches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=1, use_multiprocessing=False)
+            self.x = x.tocsr() if sp.issparse(x) else x
+            self.n = x.shape[0]
+            self.order = np.arange(self.n)
+            self.on_epoch_end()
+
+        def __len__(self):
+            return math.ceil(self.n / batch_size)
+
+        def __getitem__(self, i):
+            idx = self.order[i * batch_size:(i + 1) * batch_size]
+            batch = (_dense_rows(self.x, idx).astype(np.float32, copy=False), y[idx])
+            return batch if sample_weight is None else (*batch, sample_weight[idx])
+
+        def on_epoch_end(self):
+            if rng is not None:
+                self.order = rng.permutation(self.n)
+
+    return DenseBatches()

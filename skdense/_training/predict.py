@@ -4,16 +4,26 @@ One compiled forward function per architecture (:mod:`.cache`) takes the
 weights as arguments, so every model of the same structure shares one trace
 and any number of rows runs without retracing.  Models the cache cannot key
 (subclassed models, several inputs or outputs) use ``model.predict``.
+
+Rows go through in chunks of :func:`chunk_rows` (a chunk's input and
+activations take about ``CHUNK_BYTES``), so memory beyond the input and the
+output does not grow with the number of rows; a scipy sparse ``x`` is
+densified one chunk at a time.  Each row's output does not depend on the
+chunk it is in.
 """
 
 import weakref
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._backend import load_keras, load_tf
 from . import cache
 from .models import Unsupported, arch_key, clone_structure, plain_model_class
+
+
+CHUNK_BYTES = 64 << 20  # input and activations of one forward call, about
 
 
 class _Plan(NamedTuple):
@@ -21,15 +31,21 @@ class _Plan(NamedTuple):
     variables: list  # the model's tf.Variables, in the function's order
     n_features: int
     dtype: np.dtype
+    row_floats: int  # values one row takes through the network (input and every layer's output)
 
 
 _PLANS = weakref.WeakKeyDictionary()  # model -> _Plan, or None when it has none
 
 
 def predict(model, x):
-    """Forward pass of ``model`` on array ``x`` (no progress bar, no callbacks)."""
+    """Forward pass of ``model`` on array or scipy sparse ``x`` (no progress bar,
+    no callbacks), in chunks of :func:`chunk_rows` rows."""
     plan = _plan(model)
-    if plan is None or not isinstance(x, np.ndarray) or x.ndim != 2:
+    sparse = sp.issparse(x)
+    if plan is None or not (isinstance(x, np.ndarray) or sparse) or x.ndim != 2:
+        if sparse:  # Keras would feed the first layer a tf.SparseTensor
+            return _chunked(x, _chunk_rows_of(model, x.shape[1]),
+                            lambda xb: np.asarray(model.predict(xb, verbose=0)))
         return np.asarray(model.predict(x, verbose=0))
     if x.shape[1] != plan.n_features:
         raise ValueError(
@@ -39,12 +55,53 @@ def predict(model, x):
     tf = load_tf()
     read = tf.raw_ops.ReadVariableOp
     values = [read(resource=v.handle, dtype=v.dtype) for v in plan.variables]
-    xt = tf.convert_to_tensor(np.asarray(x, dtype=plan.dtype))
-    # The flat call skips matching the structured signature (~0.5 ms).
-    out = plan.fn._call_flat(values + [xt], plan.fn.captured_inputs)
-    if isinstance(out, list | tuple):
-        out = out[0]
-    return out.numpy()
+
+    def forward(xb):
+        xt = tf.convert_to_tensor(np.asarray(xb, dtype=plan.dtype))
+        # The flat call skips matching the structured signature (~0.5 ms).
+        out = plan.fn._call_flat(values + [xt], plan.fn.captured_inputs)
+        if isinstance(out, list | tuple):
+            out = out[0]
+        return out.numpy()
+
+    return _chunked(x, chunk_rows(plan.row_floats), forward)
+
+
+def chunk_rows(row_floats):
+    """Rows per forward call when one row takes ``row_floats`` values through the network."""
+    return int(max(1, CHUNK_BYTES // (4 * max(int(row_floats), 1))))
+
+
+def _chunked(x, rows, forward):
+    """``forward`` over ``x`` in chunks of ``rows`` rows (sparse chunks densified),
+    written into one preallocated output."""
+    n = x.shape[0]
+    out = None
+    for lo in range(0, max(n, 1), rows):
+        xb = x[lo:lo + rows]
+        part = forward(xb.toarray() if sp.issparse(xb) else xb)
+        if out is None:
+            if len(part) == n:
+                return part
+            out = np.empty((n, *part.shape[1:]), part.dtype)
+        out[lo:lo + len(part)] = part
+    return out
+
+
+def _row_floats(model, n_features):
+    """Values one row takes through ``model``: its input and every layer's output."""
+    total = int(n_features)
+    for layer in model.layers:
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):  # a layer called several times, or none
+            continue
+        total += int(np.prod([d or 1 for d in shape[1:]]))
+    return total
+
+
+def _chunk_rows_of(model, n_features):
+    return chunk_rows(_row_floats(model, n_features))
 
 
 def _plan(model):
@@ -59,7 +116,8 @@ def _plan(model):
         variables = [*model.trainable_variables, *model.non_trainable_variables]
         tf_vars = [getattr(v, "value", None) for v in variables]
         if fn is not None and all(hasattr(v, "handle") for v in tf_vars):
-            plan = _Plan(fn, tf_vars, n_features, np.dtype(model.inputs[0].dtype))
+            plan = _Plan(fn, tf_vars, n_features, np.dtype(model.inputs[0].dtype),
+                         _row_floats(model, n_features))
     _PLANS[model] = plan
     return plan
 
