@@ -283,7 +283,7 @@ class _DenseEstimator(BaseEstimator):
         # The epochs model_ has trained, and their curves: a refit_full network's
         # own when the last fit refit (its history_ belongs to the network that chose the epochs).
         past, done = {}, 0
-        if continuing and self.refit_history_ is not None:
+        if continuing and getattr(self, "refit_history_", None) is not None:
             past, done = self.refit_history_, self.refit_epochs_
         elif continuing:
             past, done = self.history_, self.n_iter_
