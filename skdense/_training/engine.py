@@ -37,14 +37,13 @@ import sys
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._backend import load_tf
 from . import cache, models
 from .models import Unsupported, clone_compiled
 from .plan import TrainResult
 from .stop_rule import StopState
-
-import scipy.sparse as sp
 
 EVAL_ROWS = 8192  # validation rows per forward pass at most (Keras averages per batch alike)
 # ... and at most this many input bytes per pass: wide inputs (100,000 TF-IDF
