@@ -5,8 +5,9 @@ Thin: they own the parameters, the tags and scikit-learn's data contract
 ``feature_names_in_``), and run the fit path in order: settings
 (:mod:`skdense._params`), the target (:mod:`skdense._targets`), the plan of
 rows, weights and stop rule (:mod:`skdense._fitplan`), then the network and
-its training (:mod:`skdense._scikeras`).  A fit is all or nothing.  This
-module imports no TensorFlow.
+its training (:mod:`skdense._scikeras`).  ``partial_fit`` and ``fit`` with
+``warm_start=True`` run the same path and train the fitted network on.  A fit
+is all or nothing.  This module imports no TensorFlow.
 """
 
 import contextlib

@@ -6,8 +6,9 @@ fit path, ``docs/architecture.md``): :func:`train` creates it from the fit's
 lets scikeras route the parameters (``model__``, ``optimizer__``, ``loss__``,
 ``callbacks__``...), build and compile the network and set up the target
 encoder, then trains the compiled model with :func:`skdense._training.fit_model`
-(not scikeras's ``fit``).  At predict, the scikeras estimator decodes the
-target; its forward pass is skdense's compiled one.
+(not scikeras's ``fit``); :func:`resume` trains a fitted one on
+(``warm_start``, ``partial_fit``).  At predict, the scikeras estimator decodes
+the target; its forward pass is skdense's compiled one.
 
 skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
 1.9: target encoding (:class:`~skdense._targets.TargetSpec`), seeding
