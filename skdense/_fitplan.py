@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 
+from ._model import continuous_columns
 from ._targets import TargetSpec
 from ._training.plan import TrainingPlan, Validation
 from ._training.stop_rule import StopRule
@@ -35,7 +36,9 @@ class FitPlan:
     or None); ``target`` the :class:`~skdense._targets.TargetSpec`; ``seed``
     the int behind every random choice (None: unseeded); ``user_model``
     whether ``model=`` came from the user; ``training`` the
-    :class:`~skdense._training.TrainingPlan` (epochs, batches, stop rule).
+    :class:`~skdense._training.TrainingPlan` (epochs, batches, stop rule);
+    ``continuous`` the columns ``numeric_embedding`` embeds (found once, on
+    the training rows; None without an embedding).
     """
 
     X: np.ndarray
@@ -46,6 +49,7 @@ class FitPlan:
     seed: int | None
     user_model: bool
     training: TrainingPlan
+    continuous: list | None = None
 
     @property
     def n_train(self):
@@ -100,6 +104,7 @@ def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_ou
         seed=seed,
         user_model=settings.model is not None,
         training=training,
+        continuous=continuous_columns(X) if settings.numeric_embedding else None,
     )
 
 

@@ -25,6 +25,8 @@ import math
 import os
 from dataclasses import dataclass
 
+from ._training.engine import eval_rows as validation_chunk_rows  # imports no TensorFlow
+
 BYTES_PER_VALUE = 4  # float32, Keras's default dtype policy
 
 # Peak memory of a fit, as a multiple of the weights' bytes, with Adam (two
@@ -54,8 +56,6 @@ OPTIMIZER_SLOTS = {
 # sizes 64 and 16384); 3 leaves room for activations that keep their input
 # for the gradient (gelu, swish) and for dropout masks (not measured).
 ACTIVATION_COPIES = 3
-EVAL_ROWS = 8192  # validation rows per forward pass (skdense._training.engine.EVAL_ROWS)
-EVAL_BYTES = 64 << 20  # ... and input bytes per pass (skdense._training.engine.EVAL_BYTES)
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
 # PeriodicEmbedding's defaults (skdense._layers): frequencies and output width.
 EMBEDDING_FREQUENCIES = 16
@@ -195,8 +195,7 @@ def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows, d
     in_place, ratio = peak_ratio(weights, optimizer_slots(optimizer))
     per_row = network.values_per_row() * BYTES_PER_VALUE
     train_rows = min(batch_size, n_rows)
-    chunk = max(1, EVAL_BYTES // (BYTES_PER_VALUE * max(network.n_features, 1)))
-    eval_rows = min(EVAL_ROWS, chunk, n_val_rows)
+    eval_rows = min(validation_chunk_rows(network.n_features), n_val_rows)
     activations = int(per_row * (ACTIVATION_COPIES * train_rows + eval_rows))
     if data_bytes is None:
         data_bytes = (n_rows + n_val_rows) * network.n_features * BYTES_PER_VALUE
@@ -421,8 +420,6 @@ def check_plan_memory(estimator_name, settings, plan):
     """Refuse skdense's own network for ``plan`` when it cannot train in this
     machine's memory; arithmetic only, before TensorFlow is even imported
     (the fit path calls it before step 6).  Returns the :class:`MemoryEstimate`."""
-    from ._model import continuous_columns
-
     network = Network(
         n_features=plan.X.shape[1],
         hidden_layer_sizes=tuple(int(u) for u in settings.hidden_layer_sizes),
@@ -430,7 +427,7 @@ def check_plan_memory(estimator_name, settings, plan):
         n_ensemble=settings.n_ensemble,
         ensemble_adapters=settings.ensemble_adapters,
         feature_scaling=bool(settings.feature_scaling),
-        n_embedded=len(continuous_columns(plan.X)) if settings.numeric_embedding else 0,
+        n_embedded=len(plan.continuous or ()),
     )
     validation_x = None if plan.validation is None else plan.validation.x
     return check_fit_memory(

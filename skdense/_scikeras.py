@@ -44,7 +44,6 @@ from . import _resources, _training  # noqa: E402
 from ._training.models import BUILD_LOCK  # noqa: E402
 from ._model import (  # noqa: E402
     build_dense_network,
-    continuous_columns,
     is_sparse_loss,
     label_smoothing_of,
     learning_rate_schedule,
@@ -185,7 +184,7 @@ def _estimator_params(settings, plan):
             model__seed=plan.seed,
             model__feature_scaling=settings.feature_scaling,
             model__numeric_embedding=settings.numeric_embedding,
-            model__continuous=continuous_columns(plan.X) if settings.numeric_embedding else None,
+            model__continuous=plan.continuous,
             model__n_ensemble=settings.n_ensemble,
             model__ensemble_adapters=settings.ensemble_adapters,
         )
@@ -463,8 +462,3 @@ def _check_names(mapping, what, fitted):
             ok = name.endswith("_") == fitted
         if not ok:
             raise ValueError(f"The saved scikeras estimator has an invalid {what} name {name!r}.")
-
-
-def target_encoder(est):
-    """The fitted target encoder of a scikeras estimator (labels or target scaling)."""
-    return est.target_encoder_

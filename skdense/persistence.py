@@ -275,12 +275,11 @@ def export_serving(estimator, path):
             + hint
         )
     _check_fitted_dense(estimator, action="export_serving() exports")
-    from . import _scikeras
     from ._backend import load_keras, load_tf
 
     tf, keras = load_tf(), load_keras()
     path = os.fspath(path)
-    encoder = _scikeras.target_encoder(estimator.keras_estimator_)
+    encoder = estimator.keras_estimator_.target_encoder_
     model = estimator.model_
     task = encoder.get_metadata()["skdense_task_"]
     n_features = estimator.n_features_in_
