@@ -55,9 +55,9 @@ def _all_or_nothing(estimator):
         raise
 
 
-def _check_missing_labels(y, name):
-    """Name the rows of an object target that hold None or NaN (numpy's own
-    error is "'<' not supported between 'NoneType' and 'str'")."""
+def _check_missing_labels(y, name, what="y", unit="row(s)"):
+    """Name the rows of an object target (or list of ``classes``) that hold None
+    or NaN (numpy's own error is "'<' not supported between 'NoneType' and 'str'")."""
     values = np.asarray(y, dtype=object) if getattr(y, "dtype", object) == object else None
     if values is None or values.size == 0:
         return
@@ -65,9 +65,10 @@ def _check_missing_labels(y, name):
     rows = np.unique(np.nonzero(missing(values).astype(bool))[0])
     if rows.size:
         raise ValueError(
-            f"{name}: y has missing values (None or NaN) in {rows.size} row(s): "
-            f"{rows[:10].tolist()}{' and more' if rows.size > 10 else ''}. Drop those rows (from X "
-            "too) or fill them before fit."
+            f"{name}: {what} has missing values (None or NaN) in {rows.size} {unit}: "
+            f"{rows[:10].tolist()}{' and more' if rows.size > 10 else ''}. "
+            + ("Drop those rows (from X too) or fill them before fit." if what == "y"
+               else "Pass only real labels.")
         )
 
 
@@ -751,9 +752,17 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
                 "the network will see (np.unique of the whole target), since one batch "
                 "may not hold them all."
             )
+        if classes is not None:
+            _check_missing_labels(classes, f"{name}.partial_fit", "classes", "position(s)")
+            classes = np.asarray(classes)
+            if classes.ndim != 1:
+                raise ValueError(
+                    f"{name}.partial_fit: classes must be a 1-D list of the class labels "
+                    f"(e.g. np.unique(y)); got an array of shape {classes.shape}."
+                )
         multilabel = hasattr(self, "model_") and self.keras_estimator_.target.task == "multilabel"
         if hasattr(self, "model_") and classes is not None and not multilabel:
-            given = np.unique(np.asarray(classes))
+            given = np.unique(classes)
             if not np.array_equal(self.classes_, given):
                 raise ValueError(
                     f"{name}.partial_fit: classes={given.tolist()} is not the same as on "

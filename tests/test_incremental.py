@@ -230,3 +230,11 @@ def test_warm_start_after_a_refit_numbers_on_from_the_refit(iris_scaled):
     assert clf.n_iter_ == len(refit_loss) + 2
     assert clf.history_["loss"][: len(refit_loss)] == refit_loss
     assert clf.refit_history_ is None and clf.refit_epochs_ is None
+
+
+def test_partial_fit_refuses_malformed_classes(iris_scaled):
+    X, _, y, _ = iris_scaled
+    with pytest.raises(ValueError, match=r"classes has missing values \(None or NaN\) in 1 position"):
+        DenseClassifier((8,)).partial_fit(X, y, classes=[0, 1, None])
+    with pytest.raises(ValueError, match=r"classes must be a 1-D list.*shape \(2, 2\)"):
+        DenseClassifier((8,)).partial_fit(X, y, classes=[[0, 1], [2, 3]])
