@@ -357,6 +357,16 @@ def candidates(task):
     out["r8_ens16_p20"] = pipe("robust_clip", n_ensemble=16, patience=20)
     out["r8_ens4_p20"] = pipe("robust_clip", n_ensemble=4, patience=20)
     out["r8_p20"] = pipe("robust_clip", patience=20)
+    # Round 9 (issue 17): a cheaper ensemble.  Dropout draws a random mask for
+    # every member's hidden units (k times the single network's draws), and
+    # patience 20 trains ~10 epochs more than 10: each is tried on its own.
+    single = dict(n_ensemble=1, patience=10)
+    out["r9_single"] = pipe("robust_clip", **single)
+    out["r9_ens8_p20"] = pipe("robust_clip", n_ensemble=8, patience=20)
+    out["r9_ens8_p20_d0"] = pipe("robust_clip", n_ensemble=8, patience=20, dropout=0.0)
+    out["r9_ens8_p10_d0"] = pipe("robust_clip", n_ensemble=8, patience=10, dropout=0.0)
+    out["r9_ens8_p20_b128_d0"] = pipe("robust_clip", n_ensemble=8, patience=20, dropout=0.0,
+                                      batch_size=128)
     # Not a candidate: the remedy the docs suggest for skewed counts (hpc).
     out["quantile"] = v1("quantile", hidden_layer_sizes=(100,))
     return out

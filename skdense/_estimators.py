@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _params, _resources
+from . import _params, _resources, _training
 from ._fitplan import make_plan
 from ._model import check_activation
 from ._targets import TargetSpec, classification_task
@@ -104,7 +104,7 @@ class _DenseEstimator(BaseEstimator):
         early_stopping=True,
         validation_split=0.1,
         monitor="val_loss",
-        patience=10,
+        patience="auto",
         min_delta=0.0,
         restore_best_weights=True,
         refit_full=False,
@@ -115,7 +115,7 @@ class _DenseEstimator(BaseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
-        n_ensemble=1,
+        n_ensemble="auto",
         ensemble_adapters="mini",
         warm_start=False,
         random_state=None,
@@ -281,6 +281,11 @@ class _DenseEstimator(BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float32, ensure_non_negative=True
             )
+        requested = settings  # "auto" kept: a continued fit compares what was asked for
+        settings = _params.with_data(  # n_ensemble and patience from the data, when "auto"
+            settings, X.shape[1],
+            fitted_members=self._fitted_members() if continuing else None,
+        )
         validation = self._validation_data(settings.validation_data, y, target)
         # The epochs model_ has trained, and their curves: a refit_full network's
         # own when the last fit refit (its history_ belongs to the network that chose the epochs).
@@ -324,7 +329,8 @@ class _DenseEstimator(BaseEstimator):
         self.n_iter_ = done + first.n_epochs
         self.best_epoch_ = first.best_epoch
         if not continuing:
-            self._network_params = _params.network_params(settings)
+            self._network_params = _params.network_params(requested)
+        self.n_ensemble_ = settings.n_ensemble
         self.refit_epochs_ = refit_epochs
         self.refit_history_ = refit_history
         self.keras_estimator_ = keras_estimator
@@ -333,6 +339,11 @@ class _DenseEstimator(BaseEstimator):
 
     def _set_target_attributes(self, target):
         """Record what the target taught (the classifier's ``classes_``)."""
+
+    def _fitted_members(self):
+        """The fitted network's ensemble members (estimators fitted before
+        ``n_ensemble_`` existed recorded the parameter, an int, instead)."""
+        return getattr(self, "n_ensemble_", self._network_params.get("n_ensemble", 1))
 
     def _check_continuation(self, settings, how):
         """A continued fit trains the network it has: refuse what would change it."""
@@ -472,8 +483,10 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Fraction of the training rows held out for early stopping.
     monitor : str, default="val_loss"
         Quantity watched by early stopping.
-    patience : int, default=10
-        Epochs without improvement before stopping.
+    patience : int or "auto", default="auto"
+        Epochs without improvement before stopping. ``"auto"``: 10 for one
+        network, 20 for an ensemble (``n_ensemble_ > 1``), whose validation
+        loss can rise for its first epochs while its members diverge.
     min_delta : float, default=0.0
         Minimum change that counts as an improvement.
     restore_best_weights : bool, default=True
@@ -504,14 +517,17 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
     numeric_embedding : {None, "periodic"}, default=None
         Periodic (PLR) embeddings of the continuous input columns (those with
         more than two distinct values); binary/one-hot columns pass through.
-    n_ensemble : int, default=1
+    n_ensemble : int or "auto", default="auto"
         Number of members of an efficient ensemble trained as one network
         (TabM, Gorishniy et al. 2025): the hidden kernels are shared, each
         member has its own adapters and output layer, all are trained at once
         on the same minibatches (the mean of their losses), and the prediction
         is the mean of their probabilities (classification) or values
         (regression). Early stopping watches the loss of that mean. 1 is a
-        single network.
+        single network. ``"auto"`` (the default): 8 members, or one network
+        when ``model=`` or ``metrics`` are given or X has more than 512
+        columns; the value used is ``n_ensemble_`` (see "Why these
+        defaults").
     ensemble_adapters : {"mini", "full", "none"}, default="mini"
         How the members differ besides their output layers: ``"mini"`` a
         per-member scale of the input (TabM-mini); ``"full"`` per-member input
@@ -568,6 +584,9 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         Column names, when X had string column names.
     keras_estimator_ : scikeras KerasClassifier
         The scikeras estimator that trained the network.
+    n_ensemble_ : int
+        Members of the fitted network (``n_ensemble`` with ``"auto"`` resolved;
+        1 is a single network).
     training_engine_ : {"engine", "keras"}
         Which path trained the network: skdense's compiled engine, or Keras's
         ``model.fit`` (user callbacks, routed ``fit__`` arguments, compiled
@@ -611,7 +630,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         early_stopping=True,
         validation_split=0.1,
         monitor="val_loss",
-        patience=10,
+        patience="auto",
         min_delta=0.0,
         restore_best_weights=True,
         refit_full=False,
@@ -622,7 +641,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
-        n_ensemble=1,
+        n_ensemble="auto",
         ensemble_adapters="mini",
         class_weight=None,
         label_smoothing=0.0,
@@ -837,8 +856,10 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Fraction of the training rows held out for early stopping.
     monitor : str, default="val_loss"
         Quantity watched by early stopping.
-    patience : int, default=10
-        Epochs without improvement before stopping.
+    patience : int or "auto", default="auto"
+        Epochs without improvement before stopping. ``"auto"``: 10 for one
+        network, 20 for an ensemble (``n_ensemble_ > 1``), whose validation
+        loss can rise for its first epochs while its members diverge.
     min_delta : float, default=0.0
         Minimum change that counts as an improvement.
     restore_best_weights : bool, default=True
@@ -869,14 +890,17 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
     numeric_embedding : {None, "periodic"}, default=None
         Periodic (PLR) embeddings of the continuous input columns (those with
         more than two distinct values); binary/one-hot columns pass through.
-    n_ensemble : int, default=1
+    n_ensemble : int or "auto", default="auto"
         Number of members of an efficient ensemble trained as one network
         (TabM, Gorishniy et al. 2025): the hidden kernels are shared, each
         member has its own adapters and output layer, all are trained at once
         on the same minibatches (the mean of their losses), and the prediction
         is the mean of their probabilities (classification) or values
         (regression). Early stopping watches the loss of that mean. 1 is a
-        single network.
+        single network. ``"auto"`` (the default): 8 members, or one network
+        when ``model=`` or ``metrics`` are given or X has more than 512
+        columns; the value used is ``n_ensemble_`` (see "Why these
+        defaults").
     ensemble_adapters : {"mini", "full", "none"}, default="mini"
         How the members differ besides their output layers: ``"mini"`` a
         per-member scale of the input (TabM-mini); ``"full"`` per-member input
@@ -931,6 +955,9 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         Column names, when X had string column names.
     keras_estimator_ : scikeras KerasRegressor
         The scikeras estimator that trained the network.
+    n_ensemble_ : int
+        Members of the fitted network (``n_ensemble`` with ``"auto"`` resolved;
+        1 is a single network).
     training_engine_ : {"engine", "keras"}
         Which path trained the network: skdense's compiled engine, or Keras's
         ``model.fit`` (user callbacks, routed ``fit__`` arguments, compiled
@@ -979,7 +1006,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         early_stopping=True,
         validation_split=0.1,
         monitor="val_loss",
-        patience=10,
+        patience="auto",
         min_delta=0.0,
         restore_best_weights=True,
         refit_full=False,
@@ -990,7 +1017,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         lr_schedule="constant",
         feature_scaling=False,
         numeric_embedding=None,
-        n_ensemble=1,
+        n_ensemble="auto",
         ensemble_adapters="mini",
         standardize_target=True,
         warm_start=False,
@@ -1055,6 +1082,43 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
                 f"column(s), but y has shape {y.shape}; a continued fit (warm_start, "
                 "partial_fit) needs the same columns. Fit a new network (warm_start=False)."
             )
+
+    def predict(self, X, return_std=False):
+        """Predict with the fitted network.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_samples, n_features)
+        return_std : bool, default=False
+            Also return the standard deviation of the ensemble members'
+            predictions, in the target's units (as ``BayesianRidge`` and
+            ``GaussianProcessRegressor`` do). It measures how much the
+            members disagree on a row, not a calibrated predictive interval:
+            it ignores the noise of ``y`` and the error all members share
+            (see "Efficient ensembles" in the docs). Needs an ensemble
+            (``n_ensemble_ > 1``).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The ensemble's mean prediction.
+        y_std : ndarray of the same shape
+            Only with ``return_std=True``: the members' standard deviation.
+        """
+        y_pred = super().predict(X)
+        if not return_std:
+            return y_pred
+        members = getattr(self, "n_ensemble_", 1)
+        if members < 2:
+            raise ValueError(
+                f"{type(self).__name__}.predict(X, return_std=True) gives the spread of an "
+                f"ensemble's members, but this network is a single one (n_ensemble_="
+                f"{members}). Fit with n_ensemble='auto' (the default) or n_ensemble=8."
+            )
+        outputs = _training.predict_members(self.model_, self._X_for_predict(X))
+        scale = self.keras_estimator_.target_encoder_.scale_
+        y_std = outputs.std(axis=1) * np.asarray(scale, dtype=np.float64)
+        return y_pred, y_std.reshape(y_pred.shape)
 
     def partial_fit(self, X, y, sample_weight=None):
         """Train the network for one epoch on ``X``, ``y``, building it on the first call.

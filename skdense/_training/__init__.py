@@ -20,7 +20,7 @@ The estimators reach this package through :func:`fit_model` and
 from .cache import cache_info, clear_cache
 from .fit import TrainingDiverged, fit_model
 from .plan import TrainingPlan, TrainResult, Validation
-from .predict import predict
+from .predict import predict, predict_members
 from .stop_rule import StopRule
 
 __all__ = [
@@ -33,4 +33,5 @@ __all__ = [
     "clear_cache",
     "fit_model",
     "predict",
+    "predict_members",
 ]

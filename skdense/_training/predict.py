@@ -67,6 +67,22 @@ def predict(model, x):
     return _chunked(x, chunk_rows(plan.row_floats), forward)
 
 
+def predict_members(model, x):
+    """Each ensemble member's output, ``(n, k, units)``: the input of the
+    network's last layer (``MemberMean``, named "output"), by :func:`predict`."""
+    try:
+        return predict(_MEMBERS[model], x)
+    except KeyError:
+        pass
+    keras = load_keras()
+    members = keras.Model(model.inputs, model.get_layer("output").input)
+    _MEMBERS[model] = members
+    return predict(members, x)
+
+
+_MEMBERS = weakref.WeakKeyDictionary()  # model -> its members' model
+
+
 def chunk_rows(row_floats):
     """Rows per forward call when one row takes ``row_floats`` values through the network."""
     return int(max(1, CHUNK_BYTES // (4 * max(int(row_floats), 1))))

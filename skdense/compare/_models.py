@@ -121,9 +121,11 @@ def _estimator(name, task, quick, small=False):
         from .. import DenseClassifier, DenseRegressor
 
         cls = DenseClassifier if clf else DenseRegressor
+        # skdense's default network (n_ensemble="auto": an efficient ensemble,
+        # patience="auto"); --quick trains one 64-unit layer for at most 100 epochs.
         if quick:
-            return cls((64,), epochs=100, patience=10, early_stopping=not small)
-        return cls(epochs=200, patience=10, early_stopping=not small)
+            return cls((64,), epochs=100, early_stopping=not small)
+        return cls(early_stopping=not small)
     raise ValueError(f"Unknown model {name!r}. Default models: {', '.join(MODEL_NAMES)}.")
 
 
