@@ -2,7 +2,7 @@
 
 skdense's estimators compose a scikeras estimator inside ``fit`` (step 6 of the
 fit path, ``docs/architecture.md``): :func:`train` creates it from the fit's
-:class:`~skdense._params.Settings` and :class:`~skdense._fitplan.FitPlan`,
+:class:`~skdense._estimators.params.Settings` and :class:`~skdense._estimators.fit_plan.FitPlan`,
 lets scikeras route the parameters (``model__``, ``optimizer__``, ``loss__``,
 ``callbacks__``...), build and compile the network and set up the target
 encoder, then trains the compiled model with :func:`skdense._training.fit_model`
@@ -11,7 +11,7 @@ encoder, then trains the compiled model with :func:`skdense._training.fit_model`
 the target; its forward pass is skdense's compiled one.
 
 skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
-1.9: target encoding (:class:`~skdense._targets.TargetSpec`), seeding
+1.9: target encoding (:class:`~skdense._estimators.targets.TargetSpec`), seeding
 (scikeras switches TF op determinism on for good), training and the forward
 pass.
 
@@ -38,18 +38,19 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
-from . import _ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
-from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
-from . import _resources, _training  # noqa: E402
-from ._training.models import BUILD_LOCK  # noqa: E402
-from ._model import (  # noqa: E402
+from . import _training  # noqa: E402
+from ._network import ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
+from ._network import layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
+from ._network import memory  # noqa: E402
+from ._training.clones import BUILD_LOCK  # noqa: E402
+from ._network.build import (  # noqa: E402
     build_dense_network,
     is_sparse_loss,
     label_smoothing_of,
     learning_rate_schedule,
     training_loss,
 )
-from ._targets import (  # noqa: E402
+from ._estimators.targets import (  # noqa: E402
     ClassifierTargetEncoder,
     RegressorTargetEncoder,
     TargetSpec,
@@ -68,11 +69,11 @@ def train(kind, settings, plan):
         est._ensure_compiled_model()
     if plan.user_model:
         # A user's model: its size is known once it is built, before training.
-        _resources.check_model_memory(
+        memory.check_model_memory(
             name, est.model_.count_params(), optimizer=est.model_.optimizer,
             n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
-            data_bytes=_resources.input_bytes(plan.X)
-            + _resources.input_bytes(None if plan.validation is None else plan.validation.x),
+            data_bytes=memory.input_bytes(plan.X)
+            + memory.input_bytes(None if plan.validation is None else plan.validation.x),
         )
     _check_training_options(est.model_, settings, plan)
     return est, _train_built(est, plan)
@@ -295,7 +296,7 @@ def seeded_globals(seed):
 class _SkdenseWrapper:
     """Overrides shared by the classifier and the regressor.
 
-    ``target`` (a :class:`~skdense._targets.TargetSpec`) is a constructor
+    ``target`` (a :class:`~skdense._estimators.targets.TargetSpec`) is a constructor
     parameter: the target encoder follows it.
     """
 

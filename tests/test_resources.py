@@ -1,4 +1,4 @@
-"""The memory guard (skdense._resources) and the engine's in-place worker for
+"""The memory guard (skdense._network.memory) and the engine's in-place worker for
 large networks (skdense._training.engine.Worker(in_place=True))."""
 
 import re
@@ -9,7 +9,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdense import DenseClassifier, DenseRegressor, _resources
 from skdense._backend import load_keras
-from skdense._resources import AvailableMemory, InsufficientMemoryError, Network
+from skdense._network.memory import AvailableMemory, InsufficientMemoryError, Network
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ def test_a_users_model_is_checked_once_built(data, available):
     ],
 )
 def test_the_weights_counted_are_those_the_network_has(kwargs):
-    from skdense._model import build_dense_network
+    from skdense._network.build import build_dense_network
 
     n_features, n_classes = 9, 3
     continuous = [0, 2, 5, 7]

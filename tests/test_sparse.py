@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from skdense import DenseClassifier, DenseRegressor
-from skdense._model import continuous_columns
+from skdense._network.build import continuous_columns
 
 predict_module = importlib.import_module("skdense._training.predict")
 
@@ -256,7 +256,7 @@ def test_docs_sparse_page_runs(capsys):
 
 
 def test_memory_guard_counts_sparse_x_by_its_stored_values(monkeypatch):
-    from skdense import _resources
+    from skdense._network import memory as _resources
 
     X, y, _ = _problem(rows=2000, cols=100_000, density=0.0005)  # dense float32: 0.8 GB
     assert _resources.input_bytes(X) == X.nnz * 12 + 2001 * 8

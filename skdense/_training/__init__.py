@@ -4,14 +4,14 @@ The estimators reach this package through :func:`fit_model` and
 :func:`predict`; its modules hold one idea each:
 
 =================  ==========================================================
-``plan.py``        :class:`TrainingPlan` (what to run), :class:`Validation`,
+``run.py``         :class:`TrainingPlan` (what to run), :class:`Validation`,
                    :class:`TrainResult` (what it produced)
 ``stop_rule.py``   :class:`StopRule`: early stopping and the divergence
                    guard, in the engine's graph and as a Keras callback
 ``fit.py``         :func:`fit_model`: which path trains, and the outcome check
 ``engine.py``      the compiled whole-training function and its arguments
 ``keras_fit.py``   the fallback path, Keras's ``model.fit``
-``models.py``      graph keys and clones of a Keras model
+``clones.py``      graph keys and clones of a Keras model
 ``cache.py``       the bounded cache of compiled functions
 ``predict.py``     the compiled forward pass
 =================  ==========================================================
@@ -19,7 +19,7 @@ The estimators reach this package through :func:`fit_model` and
 
 from .cache import cache_info, clear_cache
 from .fit import TrainingDiverged, fit_model
-from .plan import TrainingPlan, TrainResult, Validation
+from .run import TrainingPlan, TrainResult, Validation
 from .predict import predict
 from .stop_rule import StopRule
 

@@ -40,9 +40,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import load_tf
-from . import cache, models
-from .models import Unsupported, clone_compiled
-from .plan import TrainResult
+from . import cache, clones
+from .clones import Unsupported, clone_compiled
+from .run import TrainResult
 from .stop_rule import StopState
 
 EVAL_ROWS = 8192  # validation rows per forward pass at most (Keras averages per batch alike)
@@ -127,7 +127,7 @@ class Worker:
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
-        var_bytes = models.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
+        var_bytes = clones.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
         self.restore_saved = tf.function(_restorer(self.stop_state, self.restore_mask),
                                          autograph=False)
@@ -437,7 +437,7 @@ def _acquire_worker(model, user_vars, x_dtype, y_spec, x_format):
     optimizer state exceed :data:`.cache.IN_PLACE_BYTES`, one that trains
     ``model`` in place (built for this fit only, dropped after it)."""
     opt = model.optimizer
-    if models.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
+    if clones.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
         return contextlib.nullcontext(Worker(model, x_dtype, y_spec, x_format, in_place=True))
     return _cached_worker(model, user_vars, x_dtype, y_spec, x_format)
 
@@ -447,8 +447,8 @@ def _cached_worker(model, user_vars, x_dtype, y_spec, x_format):
     opt = model.optimizer
     with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec, x_format),
                           x_dtype=x_dtype, y_spec=y_spec, x_format=x_format) as worker:
-        if not (models.same_structure(worker.vars, user_vars)
-                and models.same_structure(worker.opt_vars, opt.variables)):
+        if not (clones.same_structure(worker.vars, user_vars)
+                and clones.same_structure(worker.opt_vars, opt.variables)):
             raise Unsupported("worker structure differs from the model")
         yield worker
 

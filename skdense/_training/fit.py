@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .engine import fit_engine
 from .keras_fit import fit_keras
-from .models import Unsupported, plain_model_class
+from .clones import Unsupported, plain_model_class
 from .stop_rule import MONITORS
 
 

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from .._backend import load_keras
 from .cache import forget_keras_traces
-from .plan import TrainResult
+from .run import TrainResult
 from .stop_rule import make_stop_callback
 
 

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from .._backend import load_keras, load_tf
 from . import cache
-from .models import Unsupported, arch_key, clone_structure, plain_model_class
+from .clones import Unsupported, arch_key, clone_structure, plain_model_class
 
 
 CHUNK_BYTES = 64 << 20  # input and activations of one forward call, about

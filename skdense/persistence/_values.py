@@ -7,7 +7,7 @@ dict with other keys), ``{"__ndarray__": {"dtype", "shape", "data"}}`` (also
 NumPy scalars, shape ``[]``), ``{"__dtype__": "<f4"}``, ``{"__keras__":
 config}`` (a Keras loss, optimizer, schedule, metric, regularizer or
 initializer, its configuration checked like a network's and rebuilt with
-``safe_mode=True``, :mod:`skdense._persist_keras`).
+``safe_mode=True``, :mod:`skdense.persistence._keras_files`).
 """
 
 import json
@@ -123,7 +123,7 @@ def decode(node, where):
     if tag == "__dtype__" and isinstance(body, str):
         return _decode_dtype(body, where)
     if tag == "__keras__" and isinstance(body, dict):
-        from ._persist_keras import keras_object
+        from ._keras_files import keras_object
 
         return keras_object(body, where)
     raise UntrustedContentError(

@@ -3,8 +3,8 @@
 Thin: they own the parameters, the tags and scikit-learn's data contract
 (validation of X, y and ``validation_data``, ``n_features_in_``,
 ``feature_names_in_``), and run the fit path in order: settings
-(:mod:`skdense._params`), the target (:mod:`skdense._targets`), the plan of
-rows, weights and stop rule (:mod:`skdense._fitplan`), then the network and
+(:mod:`skdense._estimators.params`), the target (:mod:`skdense._estimators.targets`), the plan of
+rows, weights and stop rule (:mod:`skdense._estimators.fit_plan`), then the network and
 its training (:mod:`skdense._scikeras`).  ``partial_fit`` and ``fit`` with
 ``warm_start=True`` run the same path and train the fitted network on.  A fit
 is all or nothing.  This module imports no TensorFlow.
@@ -20,11 +20,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _params, _resources
-from ._fitplan import make_plan
-from ._model import check_activation
-from ._targets import TargetSpec, classification_task
-from ._training.plan import Validation
+from .._network import memory
+from .._network.build import check_activation
+from .._training.run import Validation
+from . import params as _params
+from .fit_plan import make_plan
+from .targets import TargetSpec, classification_task
 
 
 def _check_ndim(X, name):
@@ -297,10 +298,10 @@ class _DenseEstimator(BaseEstimator):
             plan = dataclasses.replace(plan, training=dataclasses.replace(plan.training, epochs=1))
         if not continuing and not plan.user_model:
             # before TensorFlow loads: a network too large for this machine is refused at once
-            _resources.check_plan_memory(name, settings, plan)
+            memory.check_plan_memory(name, settings, plan)
         if settings.model is None:
             check_activation(settings.activation, name)  # loads Keras
-        from . import _scikeras
+        from .. import _scikeras
 
         if continuing:  # 6. network, training
             keras_estimator, result = _scikeras.resume(self.keras_estimator_, settings, plan)

@@ -2,7 +2,7 @@
 and how training runs.
 
 :func:`make_plan` is steps 4 and 5 of the fit path (see
-``docs/architecture.md``): from the validated :class:`~skdense._params.Settings`
+``docs/architecture.md``): from the validated :class:`~skdense._estimators.params.Settings`
 and data it draws the early-stopping rows (shuffled, seeded, stratified for
 single-label classification, from this fit's data only), weights rows by
 ``sample_weight`` times ``class_weight`` (training and validation rows alike,
@@ -18,10 +18,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ._model import continuous_columns
-from ._targets import TargetSpec
-from ._training.plan import TrainingPlan, Validation
-from ._training.stop_rule import StopRule
+from .._network.build import continuous_columns
+from .._training.run import TrainingPlan, Validation
+from .._training.stop_rule import StopRule
+from .targets import TargetSpec
 
 _MAX_SEED = 2**31 - 1
 
@@ -33,7 +33,7 @@ class FitPlan:
     ``X``, ``y`` (labels as given, encoded later by the target encoder) and
     ``sample_weight`` are the training rows; ``validation`` the rows early
     stopping watches (a :class:`~skdense._training.Validation` of raw labels,
-    or None); ``target`` the :class:`~skdense._targets.TargetSpec`; ``seed``
+    or None); ``target`` the :class:`~skdense._estimators.targets.TargetSpec`; ``seed``
     the int behind every random choice (None: unseeded); ``user_model``
     whether ``model=`` came from the user; ``training`` the
     :class:`~skdense._training.TrainingPlan` (epochs, batches, stop rule);
