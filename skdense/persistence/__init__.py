@@ -45,7 +45,8 @@ from ._keras_files import (
     restore_unsaved_state,
     unsaved_state,
 )
-from ._values import UntrustedContentError, decode, encode
+from ._errors import UntrustedContentError
+from ._values import decode, encode
 
 __all__ = [
     "UntrustedContentError",

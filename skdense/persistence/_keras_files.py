@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 
-from ._values import UntrustedContentError, preview
+from ._errors import UntrustedContentError, preview
 
 
 # Modules whose classes a network (or a loss/optimizer/schedule parameter)
