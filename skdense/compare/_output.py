@@ -21,6 +21,7 @@ What the folder holds:
 """
 
 import os
+import tempfile
 
 from ._fs import fsync_dir
 from ._journal import check_not_in_use
