@@ -56,14 +56,14 @@ from ._estimators.targets import (  # noqa: E402
     TargetSpec,
 )
 
-def train(kind, settings, plan):
+def train(estimator_type, settings, plan):
     """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
 
-    ``kind`` is "classifier" or "regressor".  Raises before training when a
+    ``estimator_type`` is scikit-learn's: "classifier" or "regressor".  Raises before training when a
     setting cannot take effect on the model (see :func:`_check_training_options`).
     """
-    name = "DenseClassifier" if kind == "classifier" else "DenseRegressor"
-    est = _make_estimator(kind, settings, plan)
+    name = "DenseClassifier" if estimator_type == "classifier" else "DenseRegressor"
+    est = _make_estimator(estimator_type, settings, plan)
     with _seeded_build(plan):
         est.initialize(plan.X, plan.y)
         est._ensure_compiled_model()
@@ -135,8 +135,8 @@ def _n_val_rows(plan):
     return 0 if plan.validation is None else plan.validation.x.shape[0]
 
 
-def _make_estimator(kind, settings, plan):
-    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+def _make_estimator(estimator_type, settings, plan):
+    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
     return cls(target=plan.target, **_estimator_params(settings, plan))
 
 
@@ -422,12 +422,12 @@ def estimator_state(est):
     }
 
 
-def restore_estimator(kind, state, model):
+def restore_estimator(estimator_type, state, model):
     """The fitted scikeras estimator of :func:`estimator_state`, around ``model`` (a
     loaded network): it predicts as the saved one did; ``model_`` is ``model``."""
     from sklearn.preprocessing import FunctionTransformer
 
-    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
     encoder_state = state["target_encoder"]
     _check_names(state["params"], "parameter", fitted=False)
     _check_names(state["attributes"], "attribute", fitted=True)

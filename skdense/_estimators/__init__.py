@@ -20,6 +20,6 @@ from .._lazy import attributes as _lazy_attributes
 
 __all__ = ["DenseClassifier", "DenseRegressor"]
 
-_LAZY = {"DenseClassifier": ".base", "DenseRegressor": ".base"}
+_LAZY = {"DenseClassifier": ".classifier", "DenseRegressor": ".regressor"}
 
 __getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY, __all__)

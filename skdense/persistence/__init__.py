@@ -464,7 +464,7 @@ def _estimator_from_record(record, network_path, where):
     state = decode(fitted["keras_estimator"], where)
     model = load_keras_model(network_path)
     restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
-    keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
+    keras_estimator = _scikeras.restore_estimator(est._estimator_type_name(), state, model)
     vars(est).update(attributes)
     network_params = decode(fitted.get("network_params"), where)
     if network_params is not None:
