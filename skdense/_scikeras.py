@@ -26,7 +26,6 @@ loading a fitted estimator) does that.
 import contextlib
 import dataclasses
 import inspect
-import math
 import random
 from collections import defaultdict
 
@@ -55,6 +54,36 @@ from ._estimators.targets import (  # noqa: E402
     RegressorTargetEncoder,
     TargetSpec,
 )
+
+# scikeras's private members that skdense still uses, each with why: the one list
+# (tests/test_scikeras_adapter.py fails when scikeras renames or removes one, or
+# changes a method's parameters). Everything else goes through scikeras's public
+# API: the constructor and its routed parameters, initialize, get_params/set_params,
+# predict/predict_proba, model_, feature_encoder_, target_encoder_, history_.
+# (name, parameters of the method or None for an attribute scikeras sets, why)
+SCIKERAS_PRIVATE = (
+    ("_ensure_compiled_model", ("self",),
+     "compiles the network scikeras built (initialize only builds it); overridden to "
+     "train a one-hot encoder's classes as indices under a sparse loss and check the "
+     "output width of a user's model"),
+    ("_validate_data", ("self", "X", "y", "reset", "y_numeric"),
+     "overridden: scikeras converts a sparse X to LIL; skdense keeps its float32 CSR"),
+    ("_predict_raw", ("self", "X", "kwargs"),
+     "overridden: predict runs skdense's compiled forward pass (scikeras's when "
+     "predict__ arguments or predict callbacks are given)"),
+    ("_validate_sample_weight", ("X", "y", "sample_weight"),
+     "drops rows of weight 0 as scikeras's fit would (skdense trains, not scikeras's fit)"),
+    ("_check_model_compatibility", ("self", "y"),
+     "checks the encoded target against the network's outputs, as scikeras's fit would"),
+    ("_initialize_callbacks", ("self",),
+     "instantiates callbacks given as classes with routed callbacks__ arguments"),
+    ("_fit_callbacks", None, "the callbacks _initialize_callbacks made, for training"),
+    ("_predict_callbacks", None, "whether predict must take scikeras's own path"),
+    ("_random_state", None,
+     "set to None on a restored estimator (skdense seeds; scikeras would switch TF op "
+     "determinism on)"),
+)
+
 
 def train(estimator_type, settings, plan):
     """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
@@ -121,9 +150,9 @@ def _train_built(est, plan):
             x=est.feature_encoder_.transform(plan.validation.x),
             y=est.target_encoder_.transform(plan.validation.y),
         )
-    training = dataclasses.replace(
-        plan.training, callbacks=tuple(est._fit_callbacks), fit_kwargs=_routed_fit_kwargs(est)
-    )
+    # The callbacks as scikeras instantiated them (classes with routed callbacks__
+    # arguments); everything else of the run is the plan's.
+    training = dataclasses.replace(plan.training, callbacks=tuple(est._fit_callbacks))
     result = _training.fit_model(
         est.model_, x_enc, y_enc, training, sample_weight=sample_weight, validation=validation
     )
@@ -161,9 +190,9 @@ def _estimator_params(settings, plan):
         )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
     loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
-    # The schedule spans ``epochs`` epochs (partial_fit calls each run one of them).
-    steps = math.ceil(plan.n_train / plan.training.batch_size) * settings.epochs
-    learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
+    learning_rate = learning_rate_schedule(
+        settings.lr_schedule, settings.learning_rate, plan.lr_schedule_steps
+    )
     params = {
         "model": settings.model if plan.user_model else build_dense_network,
         "optimizer": settings.optimizer,
@@ -204,11 +233,13 @@ def _optimizer_params(settings, learning_rate):
     keras = load_keras()
     cls = optimizer if isinstance(optimizer, type) else type(keras.optimizers.get(optimizer))
     accepted = inspect.signature(cls.__init__).parameters
-    defaults = {"beta_1": 0.9, "beta_2": 0.95, "weight_decay": 0.0}
     wanted = {"learning_rate": learning_rate}
     for key in ("beta_1", "beta_2", "weight_decay"):
         value = getattr(settings, key)
-        if (key in accepted and key != "weight_decay") or value != defaults[key]:
+        # beta_1/beta_2 go to every optimizer that takes them; weight_decay only
+        # when set (Keras's default is None, no decay term); a value other than the
+        # constructor's default must reach the optimizer, or it is an error.
+        if (key in accepted and key != "weight_decay") or value != settings.defaults[key]:
             wanted[key] = value
     out = {}
     for key, value in wanted.items():
@@ -245,15 +276,6 @@ def _check_training_options(model, settings, plan):
             "is compiled with its own loss. " + own + ", or compile it with a Keras "
             "cross-entropy loss object that has label_smoothing, and keep label_smoothing=0."
         )
-
-
-def _routed_fit_kwargs(est):
-    """The user's ``fit__<name>`` arguments for ``model.fit`` (they need the Keras path)."""
-    return {
-        k[len("fit__"):]: v
-        for k, v in est.get_params().items()
-        if k.startswith("fit__") and k != "fit__callbacks"
-    }
 
 
 @contextlib.contextmanager

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skdense import DenseClassifier, DenseRegressor, _resources
+from skdense import DenseClassifier, DenseRegressor
+from skdense._network import memory as _resources
 from skdense._backend import load_keras
 from skdense._network.memory import AvailableMemory, InsufficientMemoryError, Network
 
@@ -273,7 +274,7 @@ def test_a_diverged_run_in_place_keeps_the_last_finite_epoch_like_the_replay(in_
     # in place there is no copy of the start, so the stop state keeps that
     # epoch's weights.  Same weights either way.
     from skdense import _training
-    from skdense._training import TrainingPlan
+    from skdense._training import TrainingRun
 
     keras = load_keras()
     rng = np.random.default_rng(1)
@@ -291,7 +292,7 @@ def test_a_diverged_run_in_place_keeps_the_last_finite_epoch_like_the_replay(in_
         out = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(2))(hidden)
         model = keras.Model(inputs, out)
         model.compile(optimizer=keras.optimizers.SGD(rate), loss="mse")
-        plan = TrainingPlan(epochs=epochs, batch_size=batch, stop=None, seed=0)
+        plan = TrainingRun(epochs=epochs, batch_size=batch, stop=None, seed=0)
         with pytest.warns(ConvergenceWarning, match="epoch 3; kept the weights of epoch 2"):
             r = _training.fit_model(model, X, y, plan)
         assert r.engine == "engine"

@@ -235,10 +235,10 @@ def test_batched_predict_equals_one_call(monkeypatch):
 def test_predict_chunk_size_follows_the_network_width():
     X, y, _ = _problem()
     clf = DenseClassifier((16,), epochs=1, early_stopping=False).fit(X, y)
-    plan = predict_module._plan(clf.model_)
+    compiled = predict_module._compiled(clf.model_)
     # input 400 + input layer 400 + hidden 16 + dropout 16 + output 1
-    assert plan.row_floats == 833
-    assert predict_module.chunk_rows(plan.row_floats) == (64 << 20) // (4 * 833)
+    assert compiled.row_floats == 833
+    assert predict_module.chunk_rows(compiled.row_floats) == (64 << 20) // (4 * 833)
 
 
 def test_docs_sparse_page_runs(capsys):

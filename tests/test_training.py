@@ -9,13 +9,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdense import _training
 from skdense._backend import load_keras
-from skdense._training import StopRule, TrainingPlan, Validation, cache, predict
+from skdense._training import StopRule, TrainingRun, Validation, cache, predict
 
 
 def train(model, x, y, *, sample_weight=None, validation_data=None, epochs, batch_size,
           shuffle=True, seed=None, stop=None, callbacks=(), verbose=0, fit_kwargs=None):
     """_training.fit_model with the plan spelt as keyword arguments."""
-    plan = TrainingPlan(epochs=epochs, batch_size=batch_size, stop=stop, seed=seed,
+    plan = TrainingRun(epochs=epochs, batch_size=batch_size, stop=stop, seed=seed,
                         shuffle=shuffle, verbose=verbose, callbacks=tuple(callbacks),
                         fit_kwargs=fit_kwargs or {})
     validation = Validation(*validation_data) if validation_data is not None else None

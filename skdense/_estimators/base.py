@@ -12,7 +12,6 @@ is all or nothing.  This module imports no TensorFlow.
 """
 
 import contextlib
-import dataclasses
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,7 +21,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._network import memory
 from .._network.build import check_activation
-from .._training.run import Validation
 from . import params as _params
 from .fit_plan import make_plan
 
@@ -242,10 +240,8 @@ class _DenseEstimator(BaseEstimator):
             past, done = self.history_, self.n_iter_
         plan = make_plan(  # 4.-5. rows, weights, stop rule
             settings, X, y, sample_weight, target, validation=validation,
-            hold_out=not partial, first_epoch=done, estimator_name=name,
+            hold_out=not partial, first_epoch=done, partial=partial, estimator_name=name,
         )
-        if partial:
-            plan = dataclasses.replace(plan, training=dataclasses.replace(plan.training, epochs=1))
         if not continuing and not plan.user_model:
             # before TensorFlow loads: a network too large for this machine is refused at once
             memory.check_plan_memory(name, settings, plan)
@@ -332,7 +328,7 @@ class _DenseEstimator(BaseEstimator):
             w_val = _check_sample_weight(
                 given[2], x_val, dtype=np.float32, ensure_non_negative=True
             )
-        return Validation(x_val, y_val, w_val)
+        return x_val, y_val, w_val
 
     def _check_validation_target(self, y_val, y, target):
         """y_val with the training target's shape and no missing values."""

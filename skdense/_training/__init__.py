@@ -4,7 +4,7 @@ The estimators reach this package through :func:`fit_model` and
 :func:`predict`; its modules hold one idea each:
 
 =================  ==========================================================
-``run.py``         :class:`TrainingPlan` (what to run), :class:`Validation`,
+``run.py``         :class:`TrainingRun` (what to run), :class:`Validation`,
                    :class:`TrainResult` (what it produced)
 ``stop_rule.py``   :class:`StopRule`: early stopping and the divergence
                    guard, in the engine's graph and as a Keras callback
@@ -19,14 +19,14 @@ The estimators reach this package through :func:`fit_model` and
 
 from .cache import cache_info, clear_cache
 from .fit import TrainingDiverged, fit_model
-from .run import TrainingPlan, TrainResult, Validation
+from .run import TrainingRun, TrainResult, Validation
 from .predict import predict
 from .stop_rule import StopRule
 
 __all__ = [
     "StopRule",
     "TrainingDiverged",
-    "TrainingPlan",
+    "TrainingRun",
     "TrainResult",
     "Validation",
     "cache_info",

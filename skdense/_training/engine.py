@@ -328,20 +328,20 @@ def _engine_data(tf, x, y, sample_weight, validation, in_dtype):
     )
 
 
-def fit_engine(model, x, y, plan, *, sample_weight, validation):
+def fit_engine(model, x, y, training, *, sample_weight, validation):
     """Train ``model`` in the engine (see :func:`skdense._training.fit_model`)."""
     tf = load_tf()
     in_dtype = np.dtype(model.inputs[0].dtype)
     data = _engine_data(tf, x, y, sample_weight, validation, in_dtype)
-    if plan.epochs == 0:
+    if training.epochs == 0:
         return TrainResult(history={}, n_epochs=0, best_epoch=None, engine="engine")
-    seed = plan.seed if plan.seed is not None else int(np.random.randint(0, 2**31 - 1))
-    rule = plan.stop
+    seed = training.seed if training.seed is not None else int(np.random.randint(0, 2**31 - 1))
+    rule = training.stop
     validate = validation is not None
     loop = dict(
-        batch_size=tf.constant(plan.batch_size, tf.int64),
+        batch_size=tf.constant(training.batch_size, tf.int64),
         seed=tf.constant(int(seed) % (2**63), tf.int64),
-        shuffle=tf.constant(bool(plan.shuffle)),
+        shuffle=tf.constant(bool(training.shuffle)),
         validate=tf.constant(validate),
         monitor_val=tf.constant(rule is not None and rule.monitor == "val_loss"),
     )
@@ -363,10 +363,10 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         state = worker.stop_state
         worker.load(user_vars, opt.variables)
         # verbose prints after every epoch, so it runs one epoch per call.
-        chunk = 1 if plan.verbose else plan.epochs
+        chunk = 1 if training.verbose else training.epochs
         losses, val_losses = [], []
-        first = plan.first_epoch  # a continued run numbers (and shuffles) on from here
-        last = first + plan.epochs
+        first = training.first_epoch  # a continued run numbers (and shuffles) on from here
+        last = first + training.epochs
         epoch = first
         while epoch < last:
             upto = min(epoch + chunk, last)
@@ -374,7 +374,7 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
                             epoch_stop=tf.constant(upto, tf.int64), **loop)
             l, vl, reached = worker.run(data, args, stop)
             l, vl = l.numpy().tolist(), vl.numpy().tolist()
-            if plan.verbose:
+            if training.verbose:
                 _print_epochs(epoch, last, l, vl if validate else None)
             losses += l
             val_losses += vl
@@ -407,7 +407,7 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:
         history["val_loss"] = [float(np.float32(v)) for v in val_losses]
-    if plan.verbose and rule is not None and best_epoch is not None and len(losses) < plan.epochs:
+    if training.verbose and rule is not None and best_epoch is not None and len(losses) < training.epochs:
         print(f"Epoch {first + len(losses)}: early stopping", flush=True)
     return TrainResult(
         history=history,
