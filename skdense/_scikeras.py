@@ -2,7 +2,7 @@
 
 skdense's estimators compose a scikeras estimator inside ``fit`` (step 6 of the
 fit path, ``docs/architecture.md``): :func:`train` creates it from the fit's
-:class:`~skdense._params.Settings` and :class:`~skdense._fitplan.FitPlan`,
+:class:`~skdense._estimators.params.Settings` and :class:`~skdense._estimators.fit_plan.FitPlan`,
 lets scikeras route the parameters (``model__``, ``optimizer__``, ``loss__``,
 ``callbacks__``...), build and compile the network and set up the target
 encoder, then trains the compiled model with :func:`skdense._training.fit_model`
@@ -11,7 +11,7 @@ encoder, then trains the compiled model with :func:`skdense._training.fit_model`
 the target; its forward pass is skdense's compiled one.
 
 skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
-1.9: target encoding (:class:`~skdense._targets.TargetSpec`), seeding
+1.9: target encoding (:class:`~skdense._estimators.targets.TargetSpec`), seeding
 (scikeras switches TF op determinism on for good), training and the forward
 pass.
 
@@ -26,7 +26,6 @@ loading a fitted estimator) does that.
 import contextlib
 import dataclasses
 import inspect
-import math
 import random
 from collections import defaultdict
 
@@ -38,41 +37,72 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 from scikeras.wrappers import KerasClassifier, KerasRegressor  # noqa: E402
 
-from . import _ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
-from . import _layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
-from . import _resources, _training  # noqa: E402
-from ._training.models import BUILD_LOCK  # noqa: E402
-from ._model import (  # noqa: E402
+from . import _training  # noqa: E402
+from ._network import ensemble  # noqa: E402,F401  (registers the ensemble's layers and loss)
+from ._network import layers  # noqa: E402,F401  (registers skdense's layers before any model loads)
+from ._network import memory  # noqa: E402
+from ._training.clones import BUILD_LOCK  # noqa: E402
+from ._network.build import (  # noqa: E402
     build_dense_network,
     is_sparse_loss,
     label_smoothing_of,
     learning_rate_schedule,
     training_loss,
 )
-from ._targets import (  # noqa: E402
+from ._estimators.targets import (  # noqa: E402
     ClassifierTargetEncoder,
     RegressorTargetEncoder,
     TargetSpec,
 )
 
-def train(kind, settings, plan):
+# scikeras's private members that skdense still uses, each with why: the one list
+# (tests/test_scikeras_adapter.py fails when scikeras renames or removes one, or
+# changes a method's parameters). Everything else goes through scikeras's public
+# API: the constructor and its routed parameters, initialize, get_params/set_params,
+# predict/predict_proba, model_, feature_encoder_, target_encoder_, history_.
+# (name, parameters of the method or None for an attribute scikeras sets, why)
+SCIKERAS_PRIVATE = (
+    ("_ensure_compiled_model", ("self",),
+     "compiles the network scikeras built (initialize only builds it); overridden to "
+     "train a one-hot encoder's classes as indices under a sparse loss and check the "
+     "output width of a user's model"),
+    ("_validate_data", ("self", "X", "y", "reset", "y_numeric"),
+     "overridden: scikeras converts a sparse X to LIL; skdense keeps its float32 CSR"),
+    ("_predict_raw", ("self", "X", "kwargs"),
+     "overridden: predict runs skdense's compiled forward pass (scikeras's when "
+     "predict__ arguments or predict callbacks are given)"),
+    ("_validate_sample_weight", ("X", "y", "sample_weight"),
+     "drops rows of weight 0 as scikeras's fit would (skdense trains, not scikeras's fit)"),
+    ("_check_model_compatibility", ("self", "y"),
+     "checks the encoded target against the network's outputs, as scikeras's fit would"),
+    ("_initialize_callbacks", ("self",),
+     "instantiates callbacks given as classes with routed callbacks__ arguments"),
+    ("_fit_callbacks", None, "the callbacks _initialize_callbacks made, for training"),
+    ("_predict_callbacks", None, "whether predict must take scikeras's own path"),
+    ("_random_state", None,
+     "set to None on a restored estimator (skdense seeds; scikeras would switch TF op "
+     "determinism on)"),
+)
+
+
+def train(estimator_type, settings, plan):
     """Build the network for ``plan`` and train it; return (scikeras estimator, TrainResult).
 
-    ``kind`` is "classifier" or "regressor".  Raises before training when a
+    ``estimator_type`` is scikit-learn's: "classifier" or "regressor".  Raises before training when a
     setting cannot take effect on the model (see :func:`_check_training_options`).
     """
-    name = "DenseClassifier" if kind == "classifier" else "DenseRegressor"
-    est = _make_estimator(kind, settings, plan)
+    name = "DenseClassifier" if estimator_type == "classifier" else "DenseRegressor"
+    est = _make_estimator(estimator_type, settings, plan)
     with _seeded_build(plan):
         est.initialize(plan.X, plan.y)
         est._ensure_compiled_model()
     if plan.user_model:
         # A user's model: its size is known once it is built, before training.
-        _resources.check_model_memory(
+        memory.check_model_memory(
             name, est.model_.count_params(), optimizer=est.model_.optimizer,
             n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
-            data_bytes=_resources.input_bytes(plan.X)
-            + _resources.input_bytes(None if plan.validation is None else plan.validation.x),
+            data_bytes=memory.input_bytes(plan.X)
+            + memory.input_bytes(None if plan.validation is None else plan.validation.x),
         )
     _check_training_options(est.model_, settings, plan)
     return est, _train_built(est, plan)
@@ -120,9 +150,9 @@ def _train_built(est, plan):
             x=est.feature_encoder_.transform(plan.validation.x),
             y=est.target_encoder_.transform(plan.validation.y),
         )
-    training = dataclasses.replace(
-        plan.training, callbacks=tuple(est._fit_callbacks), fit_kwargs=_routed_fit_kwargs(est)
-    )
+    # The callbacks as scikeras instantiated them (classes with routed callbacks__
+    # arguments); everything else of the run is the plan's.
+    training = dataclasses.replace(plan.training, callbacks=tuple(est._fit_callbacks))
     result = _training.fit_model(
         est.model_, x_enc, y_enc, training, sample_weight=sample_weight, validation=validation
     )
@@ -134,8 +164,8 @@ def _n_val_rows(plan):
     return 0 if plan.validation is None else plan.validation.x.shape[0]
 
 
-def _make_estimator(kind, settings, plan):
-    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+def _make_estimator(estimator_type, settings, plan):
+    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
     return cls(target=plan.target, **_estimator_params(settings, plan))
 
 
@@ -160,9 +190,9 @@ def _estimator_params(settings, plan):
         )
     smoothing = getattr(settings, "label_smoothing", 0.0)  # a classifier's parameter
     loss = training_loss(settings.loss, task, smoothing, settings.n_ensemble)
-    # The schedule spans ``epochs`` epochs (partial_fit calls each run one of them).
-    steps = math.ceil(plan.n_train / plan.training.batch_size) * settings.epochs
-    learning_rate = learning_rate_schedule(settings.lr_schedule, settings.learning_rate, steps)
+    learning_rate = learning_rate_schedule(
+        settings.lr_schedule, settings.learning_rate, plan.lr_schedule_steps
+    )
     params = {
         "model": settings.model if plan.user_model else build_dense_network,
         "optimizer": settings.optimizer,
@@ -203,11 +233,13 @@ def _optimizer_params(settings, learning_rate):
     keras = load_keras()
     cls = optimizer if isinstance(optimizer, type) else type(keras.optimizers.get(optimizer))
     accepted = inspect.signature(cls.__init__).parameters
-    defaults = {"beta_1": 0.9, "beta_2": 0.95, "weight_decay": 0.0}
     wanted = {"learning_rate": learning_rate}
     for key in ("beta_1", "beta_2", "weight_decay"):
         value = getattr(settings, key)
-        if (key in accepted and key != "weight_decay") or value != defaults[key]:
+        # beta_1/beta_2 go to every optimizer that takes them; weight_decay only
+        # when set (Keras's default is None, no decay term); a value other than the
+        # constructor's default must reach the optimizer, or it is an error.
+        if (key in accepted and key != "weight_decay") or value != settings.defaults[key]:
             wanted[key] = value
     out = {}
     for key, value in wanted.items():
@@ -244,15 +276,6 @@ def _check_training_options(model, settings, plan):
             "is compiled with its own loss. " + own + ", or compile it with a Keras "
             "cross-entropy loss object that has label_smoothing, and keep label_smoothing=0."
         )
-
-
-def _routed_fit_kwargs(est):
-    """The user's ``fit__<name>`` arguments for ``model.fit`` (they need the Keras path)."""
-    return {
-        k[len("fit__"):]: v
-        for k, v in est.get_params().items()
-        if k.startswith("fit__") and k != "fit__callbacks"
-    }
 
 
 @contextlib.contextmanager
@@ -295,7 +318,7 @@ def seeded_globals(seed):
 class _SkdenseWrapper:
     """Overrides shared by the classifier and the regressor.
 
-    ``target`` (a :class:`~skdense._targets.TargetSpec`) is a constructor
+    ``target`` (a :class:`~skdense._estimators.targets.TargetSpec`) is a constructor
     parameter: the target encoder follows it.
     """
 
@@ -421,12 +444,12 @@ def estimator_state(est):
     }
 
 
-def restore_estimator(kind, state, model):
+def restore_estimator(estimator_type, state, model):
     """The fitted scikeras estimator of :func:`estimator_state`, around ``model`` (a
     loaded network): it predicts as the saved one did; ``model_`` is ``model``."""
     from sklearn.preprocessing import FunctionTransformer
 
-    cls = SkdenseKerasClassifier if kind == "classifier" else SkdenseKerasRegressor
+    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
     encoder_state = state["target_encoder"]
     _check_names(state["params"], "parameter", fitted=False)
     _check_names(state["attributes"], "attribute", fitted=True)

@@ -70,7 +70,7 @@ class _Parser(argparse.ArgumentParser):
 
 class _Tasks:
     """``skdense.compare.TASKS`` as argparse ``choices``, imported when --task is given or
-    help is shown (``skdense._task`` imports pandas)."""
+    help is shown (``skdense._estimators.task`` imports pandas)."""
 
     def _names(self):
         from .compare import TASKS

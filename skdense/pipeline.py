@@ -3,7 +3,7 @@
 - :func:`make_dense_pipeline`: :class:`~skdense.preprocessing.TabularPreprocessor`
   followed by a Dense estimator, in a :class:`~sklearn.pipeline.Pipeline`.
 - :class:`AutoDense`: a Dense estimator that becomes a DenseClassifier or a
-  DenseRegressor at ``fit``, by the task rule of :mod:`skdense._task` (the one
+  DenseRegressor at ``fit``, by the task rule of :mod:`skdense._estimators.task` (the one
   ``skdense compare`` uses too).
 
 Importing this module does not import TensorFlow (the Dense estimators load it
@@ -18,8 +18,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import DenseClassifier, DenseRegressor
-from ._params import is_routed
-from ._task import TASKS, infer_task
+from ._estimators.params import is_routed
+from ._estimators.task import TASKS, infer_task
 from .preprocessing import TabularPreprocessor
 
 __all__ = ["AutoDense", "make_dense_pipeline"]

@@ -19,7 +19,7 @@ def _dense_estimator(estimator):
     from sklearn.pipeline import Pipeline
     from sklearn.utils.validation import check_is_fitted
 
-    from ._estimators import _DenseEstimator
+    from ._estimators.base import _DenseEstimator
     from .pipeline import AutoDense
 
     given = estimator

@@ -17,7 +17,6 @@ Only scikit-learn, numpy and pandas are imported here.
 
 import numbers
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,19 +36,19 @@ from sklearn.preprocessing import (
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted
 
-if TYPE_CHECKING:  # for type checkers and documentation tools; see __getattr__
-    from .pipeline import AutoDense, make_dense_pipeline  # noqa: F401
-
 __all__ = ["TabularPreprocessor", "Flatten"]
+
+# make_dense_pipeline and AutoDense live in skdense.pipeline (which imports this
+# module); an old import from here says where they are rather than import them back.
+_MOVED = {"make_dense_pipeline": "skdense.pipeline", "AutoDense": "skdense.pipeline"}
 
 
 def __getattr__(name):
-    # make_dense_pipeline and AutoDense moved to skdense.pipeline, which imports
-    # this module; their old imports from here still work, loaded on first use.
-    if name in ("make_dense_pipeline", "AutoDense"):
-        from . import pipeline
-
-        return getattr(pipeline, name)
+    if name in _MOVED:
+        raise AttributeError(
+            f"{name} is in {_MOVED[name]}, not {__name__}: "
+            f"`from {_MOVED[name]} import {name}`."
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -56,6 +56,42 @@ def multilabel():
     return _split(X.astype(float), y, stratify=False)
 
 
+# Files whose tests fit many networks or start processes: all their tests count as
+# slow, so the development loop `pytest -m "not slow"` skips them (CI runs everything).
+SLOW_FILES = {
+    "test_cli.py", "test_common.py", "test_compare.py", "test_dask.py", "test_docs.py",
+    "test_ensemble.py", "test_interrupt.py", "test_options.py", "test_persistence.py",
+    "test_reference.py", "test_resources.py", "test_sparse.py", "test_incremental.py",
+    "test_fit_contract.py", "test_plotting.py", "test_cache_memory.py", "test_training.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run when a skdense module came from another checkout: an editable
+    install elsewhere resolves a module name this tree no longer has (a stale
+    import after a move) to that checkout's file, silently."""
+    import os
+    import sys
+
+    import skdense
+
+    root = os.path.dirname(os.path.abspath(skdense.__file__))
+    foreign = sorted(
+        name for name, module in list(sys.modules.items())
+        if name.startswith("skdense.") and getattr(module, "__file__", None)
+        and not os.path.abspath(module.__file__).startswith(root + os.sep)
+    )
+    if foreign:
+        print(f"\nskdense modules imported from outside {root}: {foreign}")
+        session.exitstatus = 1

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from skdense._backend import load_keras
-from skdense._training import TrainingPlan, cache, fit_model
+from skdense._training import TrainingRun, cache, fit_model
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def _fit(keras, width, **plan):
     X = rng.normal(size=(40, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.float32)
     return fit_model(_mlp(keras, width), X, y,
-                     TrainingPlan(epochs=1, batch_size=16, stop=None, **plan))
+                     TrainingRun(epochs=1, batch_size=16, stop=None, **plan))
 
 
 def _custom_gradients():

@@ -29,7 +29,7 @@ from skdense.compare import (
     load_dataset,
     read_journal,
 )
-from skdense.compare._models import family, job_seed
+from skdense.compare._candidates import family, job_seed
 
 
 # ----------------------------------------------------------------- statistics
@@ -91,15 +91,15 @@ def test_infer_task(y, task):
 
 
 def test_the_task_rule_and_its_vocabulary_are_skdenses_one_rule():
-    import skdense._task
+    import skdense._estimators.task
     from skdense.compare import TASKS
 
-    assert infer_task is skdense._task.infer_task  # what AutoDense uses
-    assert TASKS is skdense._task.TASKS
+    assert infer_task is skdense._estimators.task.infer_task  # what AutoDense uses
+    assert TASKS is skdense._estimators.task.TASKS
 
 
 def test_inferred_task_and_its_reason_are_recorded():
-    # The rule is skdense._task.infer_task, shared with AutoDense (tests/test_task.py);
+    # The rule is skdense._estimators.task.infer_task, shared with AutoDense (tests/test_task.py);
     # here: compare uses it, and its note states a reason that is true of the data.
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"x": rng.normal(size=12)})

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from skdense import DenseClassifier, DenseRegressor, _params
-from skdense.compare._models import default_models
+from skdense import DenseClassifier, DenseRegressor
+from skdense._estimators import params as _params
+from skdense.compare._candidates import default_models
 
 
 def settings_of(est, **fit_params):

@@ -239,7 +239,7 @@ _REPO_PATH = re.compile(r"(?<![\w/.-])(?:benchmarks|tests|skdense|\.ci)/[\w./-]*
 
 
 def test_files_named_in_the_docs_exist():
-    """`python benchmarks/bench_fit.py`, `tests/test_dask.py`, `skdense/_model.py`: still there."""
+    """`python benchmarks/bench_fit.py`, `tests/test_dask.py`, `skdense/_network/build.py`: still there."""
     missing = [
         f"{path.relative_to(ROOT).as_posix()}: {name}"
         for path in PAGES

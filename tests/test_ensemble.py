@@ -1,4 +1,4 @@
-"""Efficient-ensemble layers (skdense._ensemble): shapes, sharing, the member-mean
+"""Efficient-ensemble layers (skdense._network.ensemble): shapes, sharing, the member-mean
 loss, serialisation and a quick fit.  Small networks, fixed seeds."""
 
 import pickle
@@ -9,7 +9,7 @@ import pytest
 from skdense._backend import load_keras
 
 keras = load_keras()
-from skdense._ensemble import (  # noqa: E402  (after Keras is configured)
+from skdense._network.ensemble import (  # noqa: E402  (after Keras is configured)
     ADAPTERS,
     EnsembleDense,
     EnsembleHead,

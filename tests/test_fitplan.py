@@ -1,13 +1,13 @@
-"""The plan of one fit (skdense._fitplan): validation rows, weights, stop rule."""
+"""The plan of one fit (skdense._estimators.fit_plan): validation rows, weights, stop rule."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
 from skdense import DenseClassifier
-from skdense._fitplan import make_plan
-from skdense._params import resolve
-from skdense._targets import TargetSpec
+from skdense._estimators.fit_plan import make_plan
+from skdense._estimators.params import resolve
+from skdense._estimators.targets import TargetSpec
 
 
 def plan_for(estimator, X, y, sample_weight=None, **fit_params):

@@ -166,7 +166,7 @@ def test_files_replace_a_planted_symlink_instead_of_following_it(tmp_path, small
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path, small_result):
-    from skdense.compare._output import atomic_open
+    from skdense.compare._fs import atomic_open
 
     path = tmp_path / "results.csv"
     small_result.to_csv(path)

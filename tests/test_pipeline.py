@@ -22,14 +22,16 @@ from skdense.pipeline import AutoDense, make_dense_pipeline
 TINY = dict(hidden_layer_sizes=(4,), epochs=1, early_stopping=False, random_state=0)
 
 
-def test_old_import_paths_still_work():
+def test_moved_names_say_where_they_are():
+    # skdense.preprocessing no longer imports skdense.pipeline back (an import
+    # circle); the names that moved there say where to import them from.
     import skdense
     import skdense.preprocessing as pre
-    from skdense.preprocessing import AutoDense as OldAutoDense
-    from skdense.preprocessing import make_dense_pipeline as old_make
 
-    assert OldAutoDense is AutoDense
-    assert old_make is make_dense_pipeline is skdense.make_dense_pipeline
+    assert skdense.make_dense_pipeline is make_dense_pipeline
+    for name in ("make_dense_pipeline", "AutoDense"):
+        with pytest.raises(AttributeError, match=f"{name} is in skdense.pipeline"):
+            getattr(pre, name)
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         pre.nope  # noqa: B018 - the attribute access is the behaviour under test
 

@@ -1,4 +1,4 @@
-"""The memory guard (skdense._resources) and the engine's in-place worker for
+"""The memory guard (skdense._network.memory) and the engine's in-place worker for
 large networks (skdense._training.engine.Worker(in_place=True))."""
 
 import re
@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skdense import DenseClassifier, DenseRegressor, _resources
+from skdense import DenseClassifier, DenseRegressor
+from skdense._network import memory as _resources
 from skdense._backend import load_keras
-from skdense._resources import AvailableMemory, InsufficientMemoryError, Network
+from skdense._network.memory import AvailableMemory, InsufficientMemoryError, Network
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_a_users_model_is_checked_once_built(data, available):
     ],
 )
 def test_the_weights_counted_are_those_the_network_has(kwargs):
-    from skdense._model import build_dense_network
+    from skdense._network.build import build_dense_network
 
     n_features, n_classes = 9, 3
     continuous = [0, 2, 5, 7]
@@ -273,7 +274,7 @@ def test_a_diverged_run_in_place_keeps_the_last_finite_epoch_like_the_replay(in_
     # in place there is no copy of the start, so the stop state keeps that
     # epoch's weights.  Same weights either way.
     from skdense import _training
-    from skdense._training import TrainingPlan
+    from skdense._training import TrainingRun
 
     keras = load_keras()
     rng = np.random.default_rng(1)
@@ -291,7 +292,7 @@ def test_a_diverged_run_in_place_keeps_the_last_finite_epoch_like_the_replay(in_
         out = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(2))(hidden)
         model = keras.Model(inputs, out)
         model.compile(optimizer=keras.optimizers.SGD(rate), loss="mse")
-        plan = TrainingPlan(epochs=epochs, batch_size=batch, stop=None, seed=0)
+        plan = TrainingRun(epochs=epochs, batch_size=batch, stop=None, seed=0)
         with pytest.warns(ConvergenceWarning, match="epoch 3; kept the weights of epoch 2"):
             r = _training.fit_model(model, X, y, plan)
         assert r.engine == "engine"

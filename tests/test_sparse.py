@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from skdense import DenseClassifier, DenseRegressor
-from skdense._model import continuous_columns
+from skdense._network.build import continuous_columns
 
 predict_module = importlib.import_module("skdense._training.predict")
 
@@ -235,10 +235,10 @@ def test_batched_predict_equals_one_call(monkeypatch):
 def test_predict_chunk_size_follows_the_network_width():
     X, y, _ = _problem()
     clf = DenseClassifier((16,), epochs=1, early_stopping=False).fit(X, y)
-    plan = predict_module._plan(clf.model_)
+    compiled = predict_module._compiled(clf.model_)
     # input 400 + input layer 400 + hidden 16 + dropout 16 + output 1
-    assert plan.row_floats == 833
-    assert predict_module.chunk_rows(plan.row_floats) == (64 << 20) // (4 * 833)
+    assert compiled.row_floats == 833
+    assert predict_module.chunk_rows(compiled.row_floats) == (64 << 20) // (4 * 833)
 
 
 def test_docs_sparse_page_runs(capsys):
@@ -256,7 +256,7 @@ def test_docs_sparse_page_runs(capsys):
 
 
 def test_memory_guard_counts_sparse_x_by_its_stored_values(monkeypatch):
-    from skdense import _resources
+    from skdense._network import memory as _resources
 
     X, y, _ = _problem(rows=2000, cols=100_000, density=0.0005)  # dense float32: 0.8 GB
     assert _resources.input_bytes(X) == X.nnz * 12 + 2001 * 8

@@ -1,4 +1,4 @@
-"""skdense._task: the one rule that tells classification from regression.
+"""skdense._estimators.task: the one rule that tells classification from regression.
 
 No TensorFlow, no fitting: the rule only looks at the target.
 """
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import skdense._task
-from skdense._task import MAX_INTEGER_CLASSES, TARGET_TYPES, TASKS, TaskDecision, infer_task
+import skdense._estimators.task
+from skdense._estimators.task import MAX_INTEGER_CLASSES, TARGET_TYPES, TASKS, TaskDecision, infer_task
 
 
 @pytest.mark.parametrize(
@@ -116,5 +116,5 @@ def test_targets_it_cannot_read():
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(skdense._task)
+    result = doctest.testmod(skdense._estimators.task)
     assert result.attempted >= 2 and result.failed == 0

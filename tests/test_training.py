@@ -9,13 +9,13 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skdense import _training
 from skdense._backend import load_keras
-from skdense._training import StopRule, TrainingPlan, Validation, cache, predict
+from skdense._training import StopRule, TrainingRun, Validation, cache, predict
 
 
 def train(model, x, y, *, sample_weight=None, validation_data=None, epochs, batch_size,
           shuffle=True, seed=None, stop=None, callbacks=(), verbose=0, fit_kwargs=None):
     """_training.fit_model with the plan spelt as keyword arguments."""
-    plan = TrainingPlan(epochs=epochs, batch_size=batch_size, stop=stop, seed=seed,
+    plan = TrainingRun(epochs=epochs, batch_size=batch_size, stop=stop, seed=seed,
                         shuffle=shuffle, verbose=verbose, callbacks=tuple(callbacks),
                         fit_kwargs=fit_kwargs or {})
     validation = Validation(*validation_data) if validation_data is not None else None
@@ -302,10 +302,10 @@ def test_evicted_workers_are_dropped(keras, cancer, monkeypatch):
 def test_a_worker_that_does_not_match_the_model_hands_over_to_keras(keras, cancer, monkeypatch):
     # The engine copies weights by position; a worker whose variables do not
     # match the model's (shapes or dtypes) must never train it.
-    from skdense._training import models
+    from skdense._training import clones
 
     X, _, y, _ = cancer
-    monkeypatch.setattr(models, "same_structure", lambda a, b: False)
+    monkeypatch.setattr(clones, "same_structure", lambda a, b: False)
     r = train(make_mlp(keras, X.shape[1], (8,)), X, y, epochs=2, batch_size=64)
     assert r.engine == "keras" and len(r.history["loss"]) == 2
 

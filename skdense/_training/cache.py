@@ -1,6 +1,6 @@
 """The compiled-function cache: workers for training, forward functions for predict.
 
-Both are keyed by :func:`.models.arch_key` (the graph of the network, not its
+Both are keyed by :func:`.clones.arch_key` (the graph of the network, not its
 weights), so every fit of one architecture reuses one trace.  Both are bounded
 least-recently-used maps; an entry that falls out is dropped outside the
 lock, and nothing else holds its traced graph (:func:`forget_trace`), so
@@ -11,7 +11,7 @@ import collections
 import contextlib
 import threading
 
-from .models import arch_key, compile_key
+from .clones import arch_key, compile_key
 
 # Keys kept per map; least recently used dropped first.  A cached worker of an
 # MLP costs 10-25 MB (docs/performance.md), so 64 hold a typical grid.

@@ -40,9 +40,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import load_tf
-from . import cache, models
-from .models import Unsupported, clone_compiled
-from .plan import TrainResult
+from . import cache, clones
+from .clones import Unsupported, clone_compiled
+from .run import TrainResult
 from .stop_rule import StopState
 
 EVAL_ROWS = 8192  # validation rows per forward pass at most (Keras averages per batch alike)
@@ -127,7 +127,7 @@ class Worker:
         # Trace now (the signature fixes every shape but n), then drop what the
         # trace left in TensorFlow's global registries (see cache.forget_trace).
         n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
-        var_bytes = models.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
+        var_bytes = clones.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
         self.restore_saved = tf.function(_restorer(self.stop_state, self.restore_mask),
                                          autograph=False)
@@ -328,20 +328,20 @@ def _engine_data(tf, x, y, sample_weight, validation, in_dtype):
     )
 
 
-def fit_engine(model, x, y, plan, *, sample_weight, validation):
+def fit_engine(model, x, y, training, *, sample_weight, validation):
     """Train ``model`` in the engine (see :func:`skdense._training.fit_model`)."""
     tf = load_tf()
     in_dtype = np.dtype(model.inputs[0].dtype)
     data = _engine_data(tf, x, y, sample_weight, validation, in_dtype)
-    if plan.epochs == 0:
+    if training.epochs == 0:
         return TrainResult(history={}, n_epochs=0, best_epoch=None, engine="engine")
-    seed = plan.seed if plan.seed is not None else int(np.random.randint(0, 2**31 - 1))
-    rule = plan.stop
+    seed = training.seed if training.seed is not None else int(np.random.randint(0, 2**31 - 1))
+    rule = training.stop
     validate = validation is not None
     loop = dict(
-        batch_size=tf.constant(plan.batch_size, tf.int64),
+        batch_size=tf.constant(training.batch_size, tf.int64),
         seed=tf.constant(int(seed) % (2**63), tf.int64),
-        shuffle=tf.constant(bool(plan.shuffle)),
+        shuffle=tf.constant(bool(training.shuffle)),
         validate=tf.constant(validate),
         monitor_val=tf.constant(rule is not None and rule.monitor == "val_loss"),
     )
@@ -363,10 +363,10 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
         state = worker.stop_state
         worker.load(user_vars, opt.variables)
         # verbose prints after every epoch, so it runs one epoch per call.
-        chunk = 1 if plan.verbose else plan.epochs
+        chunk = 1 if training.verbose else training.epochs
         losses, val_losses = [], []
-        first = plan.first_epoch  # a continued run numbers (and shuffles) on from here
-        last = first + plan.epochs
+        first = training.first_epoch  # a continued run numbers (and shuffles) on from here
+        last = first + training.epochs
         epoch = first
         while epoch < last:
             upto = min(epoch + chunk, last)
@@ -374,7 +374,7 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
                             epoch_stop=tf.constant(upto, tf.int64), **loop)
             l, vl, reached = worker.run(data, args, stop)
             l, vl = l.numpy().tolist(), vl.numpy().tolist()
-            if plan.verbose:
+            if training.verbose:
                 _print_epochs(epoch, last, l, vl if validate else None)
             losses += l
             val_losses += vl
@@ -407,7 +407,7 @@ def fit_engine(model, x, y, plan, *, sample_weight, validation):
     history = {"loss": [float(np.float32(v)) for v in losses]}
     if validate:
         history["val_loss"] = [float(np.float32(v)) for v in val_losses]
-    if plan.verbose and rule is not None and best_epoch is not None and len(losses) < plan.epochs:
+    if training.verbose and rule is not None and best_epoch is not None and len(losses) < training.epochs:
         print(f"Epoch {first + len(losses)}: early stopping", flush=True)
     return TrainResult(
         history=history,
@@ -437,7 +437,7 @@ def _acquire_worker(model, user_vars, x_dtype, y_spec, x_format):
     optimizer state exceed :data:`.cache.IN_PLACE_BYTES`, one that trains
     ``model`` in place (built for this fit only, dropped after it)."""
     opt = model.optimizer
-    if models.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
+    if clones.variable_bytes([*user_vars, *opt.variables]) > cache.IN_PLACE_BYTES:
         return contextlib.nullcontext(Worker(model, x_dtype, y_spec, x_format, in_place=True))
     return _cached_worker(model, user_vars, x_dtype, y_spec, x_format)
 
@@ -447,8 +447,8 @@ def _cached_worker(model, user_vars, x_dtype, y_spec, x_format):
     opt = model.optimizer
     with cache.worker_for(model, lambda: Worker(model, x_dtype, y_spec, x_format),
                           x_dtype=x_dtype, y_spec=y_spec, x_format=x_format) as worker:
-        if not (models.same_structure(worker.vars, user_vars)
-                and models.same_structure(worker.opt_vars, opt.variables)):
+        if not (clones.same_structure(worker.vars, user_vars)
+                and clones.same_structure(worker.opt_vars, opt.variables)):
             raise Unsupported("worker structure differs from the model")
         yield worker
 

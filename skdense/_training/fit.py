@@ -1,7 +1,7 @@
 """Training a compiled Keras model: choose the path, run it, check the outcome.
 
 :func:`fit_model` runs the engine (:mod:`.engine`) when it can honour every
-part of the :class:`~.plan.TrainingPlan`, Keras's ``model.fit``
+part of the :class:`~.run.TrainingRun`, Keras's ``model.fit``
 (:mod:`.keras_fit`) otherwise; ``TrainResult.engine`` says which ran.  Both
 apply the same :class:`~.stop_rule.StopRule` and the same divergence guard, so
 every run ends in finite weights or a :class:`TrainingDiverged` error.
@@ -15,7 +15,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .engine import fit_engine
 from .keras_fit import fit_keras
-from .models import Unsupported, plain_model_class
+from .clones import Unsupported, plain_model_class
 from .stop_rule import MONITORS
 
 
@@ -29,11 +29,11 @@ _ADVICE = (
 )
 
 
-def fit_model(model, x, y, plan, *, sample_weight=None, validation=None):
-    """Train ``model`` (compiled) on arrays ``x``, ``y`` as ``plan`` says.
+def fit_model(model, x, y, training, *, sample_weight=None, validation=None):
+    """Train ``model`` (compiled) on arrays ``x``, ``y`` as ``training`` (a :class:`~.run.TrainingRun`) says.
 
-    ``validation`` is a :class:`~.plan.Validation` (already encoded) or None.
-    Returns a :class:`~.plan.TrainResult`.  Raises :class:`TrainingDiverged`
+    ``validation`` is a :class:`~.run.Validation` (already encoded) or None.
+    Returns a :class:`~.run.TrainResult`.  Raises :class:`TrainingDiverged`
     when no epoch had a finite loss; warns (``ConvergenceWarning``) and keeps
     the last good weights when the loss stopped being finite later.
     """
@@ -43,13 +43,13 @@ def fit_model(model, x, y, plan, *, sample_weight=None, validation=None):
             "model.compile(optimizer=..., loss=...) first."
         )
     result = None
-    if engine_refusal(model, x, y, plan, sample_weight, validation) is None:
+    if engine_refusal(model, x, y, training, sample_weight, validation) is None:
         try:
-            result = fit_engine(model, x, y, plan, sample_weight=sample_weight, validation=validation)
+            result = fit_engine(model, x, y, training, sample_weight=sample_weight, validation=validation)
         except Unsupported:
             pass  # structure the engine cannot clone or copy: Keras trains it
     if result is None:
-        result = fit_keras(model, x, y, plan, sample_weight=sample_weight, validation=validation)
+        result = fit_keras(model, x, y, training, sample_weight=sample_weight, validation=validation)
     _check_outcome(model, result)
     return result
 
@@ -70,21 +70,21 @@ def _check_outcome(model, result):
         )
 
 
-def engine_refusal(model, x, y, plan, sample_weight, validation):
+def engine_refusal(model, x, y, training, sample_weight, validation):
     """Why the engine cannot honour this run (a short string), or None if it can."""
-    if plan.callbacks:
+    if training.callbacks:
         return "user callbacks"
-    if plan.fit_kwargs:
-        return f"fit arguments {sorted(plan.fit_kwargs)}"
+    if training.fit_kwargs:
+        return f"fit arguments {sorted(training.fit_kwargs)}"
     if not plain_model_class(model):
         return f"model class {type(model).__name__}"
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         return "several inputs or outputs"
     if getattr(model, "_compile_metrics", None) is not None:
         return "compiled metrics"
-    if not isinstance(plan.shuffle, bool | np.bool_):
-        return f"shuffle={plan.shuffle!r}"
-    stop = plan.stop
+    if not isinstance(training.shuffle, bool | np.bool_):
+        return f"shuffle={training.shuffle!r}"
+    stop = training.stop
     if stop is not None and stop.monitor not in MONITORS:
         return f"monitor={stop.monitor!r}"
     if stop is not None and stop.monitor == "val_loss" and validation is None:

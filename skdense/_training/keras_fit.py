@@ -20,33 +20,33 @@ import scipy.sparse as sp
 
 from .._backend import load_keras
 from .cache import forget_keras_traces
-from .plan import TrainResult
+from .run import TrainResult
 from .stop_rule import make_stop_callback
 
 
-def fit_keras(model, x, y, plan, *, sample_weight, validation):
+def fit_keras(model, x, y, training, *, sample_weight, validation):
     keras = load_keras()
-    guard = make_stop_callback(keras, plan.stop)
+    guard = make_stop_callback(keras, training.stop)
     if sp.issparse(x) or (validation is not None and sp.issparse(validation.x)):
-        data = _dense_batches(keras, x, y, sample_weight, validation, plan)
+        data = _dense_batches(keras, x, y, sample_weight, validation, training)
     else:
-        data = dict(x=x, y=y, sample_weight=sample_weight, batch_size=plan.batch_size,
-                    shuffle=plan.shuffle, validation_data=_keras_validation(validation))
+        data = dict(x=x, y=y, sample_weight=sample_weight, batch_size=training.batch_size,
+                    shuffle=training.shuffle, validation_data=_keras_validation(validation))
     try:
         hist = model.fit(
             **data,
-            initial_epoch=plan.first_epoch,
-            epochs=plan.first_epoch + plan.epochs,
-            callbacks=[*plan.callbacks, guard],
-            verbose=plan.verbose,
-            **plan.fit_kwargs,
+            initial_epoch=training.first_epoch,
+            epochs=training.first_epoch + training.epochs,
+            callbacks=[*training.callbacks, guard],
+            verbose=training.verbose,
+            **training.fit_kwargs,
         )
     finally:  # a fit that raises (a callback, KeyboardInterrupt) traced too
         forget_keras_traces(model)
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     n_epochs = len(next(iter(history.values()), []))
     best_epoch = None
-    if plan.stop is not None and guard.best_epoch is not None:
+    if training.stop is not None and guard.best_epoch is not None:
         best_epoch = guard.best_epoch + 1
     diverged = guard.diverged_epoch is not None
     return TrainResult(
@@ -67,22 +67,22 @@ def _keras_validation(validation):
     return tuple(validation)
 
 
-def _dense_batches(keras, x, y, sample_weight, validation, plan):
+def _dense_batches(keras, x, y, sample_weight, validation, training):
     """``model.fit`` arguments that feed sparse ``x`` a densified minibatch at a time."""
     for name in ("validation_split", "batch_size", "shuffle"):
-        if name in plan.fit_kwargs:
+        if name in training.fit_kwargs:
             raise ValueError(
                 f"fit__{name} cannot be used with sparse X: skdense feeds a sparse X to "
                 "Keras's model.fit as a PyDataset of densified minibatches, which Keras "
                 f"does not split or batch itself. Drop fit__{name} (use the estimator's "
                 "validation_split, batch_size and validation_data), or pass a dense X."
             )
-    rng = np.random.default_rng(plan.seed)
-    train = _batch_dataset(keras, x, y, sample_weight, plan.batch_size, rng if plan.shuffle else None)
+    rng = np.random.default_rng(training.seed)
+    train = _batch_dataset(keras, x, y, sample_weight, training.batch_size, rng if training.shuffle else None)
     val = None
     if validation is not None:
         val = _batch_dataset(keras, validation.x, validation.y, validation.sample_weight,
-                            plan.batch_size, None)
+                            training.batch_size, None)
     return dict(x=train, validation_data=val)
 
 

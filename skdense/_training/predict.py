@@ -20,13 +20,15 @@ import scipy.sparse as sp
 
 from .._backend import load_keras, load_tf
 from . import cache
-from .models import Unsupported, arch_key, clone_structure, plain_model_class
+from .clones import Unsupported, arch_key, clone_structure, plain_model_class
 
 
 CHUNK_BYTES = 64 << 20  # input and activations of one forward call, about
 
 
-class _Plan(NamedTuple):
+class _Compiled(NamedTuple):
+    """A model's compiled forward function and what calling it needs."""
+
     fn: object  # concrete function f(weight values, x)
     variables: list  # the model's tf.Variables, in the function's order
     n_features: int
@@ -34,37 +36,37 @@ class _Plan(NamedTuple):
     row_floats: int  # values one row takes through the network (input and every layer's output)
 
 
-_PLANS = weakref.WeakKeyDictionary()  # model -> _Plan, or None when it has none
+_COMPILED = weakref.WeakKeyDictionary()  # model -> _Compiled, or None when it has none
 
 
 def predict(model, x):
     """Forward pass of ``model`` on array or scipy sparse ``x`` (no progress bar,
     no callbacks), in chunks of :func:`chunk_rows` rows."""
-    plan = _plan(model)
+    compiled = _compiled(model)
     sparse = sp.issparse(x)
-    if plan is None or not (isinstance(x, np.ndarray) or sparse) or x.ndim != 2:
+    if compiled is None or not (isinstance(x, np.ndarray) or sparse) or x.ndim != 2:
         if sparse:  # Keras would feed the first layer a tf.SparseTensor
             return _chunked(x, _chunk_rows_of(model, x.shape[1]),
                             lambda xb: np.asarray(model.predict(xb, verbose=0)))
         return np.asarray(model.predict(x, verbose=0))
-    if x.shape[1] != plan.n_features:
+    if x.shape[1] != compiled.n_features:
         raise ValueError(
-            f"The model takes {plan.n_features} features per row; got {x.shape[1]}. "
+            f"The model takes {compiled.n_features} features per row; got {x.shape[1]}. "
             "Pass X with the columns the model was trained on."
         )
     tf = load_tf()
     read = tf.raw_ops.ReadVariableOp
-    values = [read(resource=v.handle, dtype=v.dtype) for v in plan.variables]
+    values = [read(resource=v.handle, dtype=v.dtype) for v in compiled.variables]
 
     def forward(xb):
-        xt = tf.convert_to_tensor(np.asarray(xb, dtype=plan.dtype))
+        xt = tf.convert_to_tensor(np.asarray(xb, dtype=compiled.dtype))
         # The flat call skips matching the structured signature (~0.5 ms).
-        out = plan.fn._call_flat(values + [xt], plan.fn.captured_inputs)
+        out = compiled.fn._call_flat(values + [xt], compiled.fn.captured_inputs)
         if isinstance(out, list | tuple):
             out = out[0]
         return out.numpy()
 
-    return _chunked(x, chunk_rows(plan.row_floats), forward)
+    return _chunked(x, chunk_rows(compiled.row_floats), forward)
 
 
 def predict_members(model, x):
@@ -120,22 +122,22 @@ def _chunk_rows_of(model, n_features):
     return chunk_rows(_row_floats(model, n_features))
 
 
-def _plan(model):
+def _compiled(model):
     try:
-        return _PLANS[model]
+        return _COMPILED[model]
     except KeyError:
         pass
-    plan = None
+    compiled = None
     if plain_model_class(model) and len(model.inputs) == 1 and len(model.outputs) == 1:
         n_features = model.inputs[0].shape[-1]
         fn = _predictor_for(model) if n_features is not None else None
         variables = [*model.trainable_variables, *model.non_trainable_variables]
         tf_vars = [getattr(v, "value", None) for v in variables]
         if fn is not None and all(hasattr(v, "handle") for v in tf_vars):
-            plan = _Plan(fn, tf_vars, n_features, np.dtype(model.inputs[0].dtype),
+            compiled = _Compiled(fn, tf_vars, n_features, np.dtype(model.inputs[0].dtype),
                          _row_floats(model, n_features))
-    _PLANS[model] = plan
-    return plan
+    _COMPILED[model] = compiled
+    return compiled
 
 
 def _predictor_for(model):

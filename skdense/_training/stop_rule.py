@@ -1,7 +1,7 @@
 """The early-stopping rule: one object, applied in the engine's graph and in Keras.
 
 :class:`StopRule` holds the settings (no defaults of its own: the estimators
-own the defaults, see :mod:`skdense._params`).  :class:`StopState` is the
+own the defaults, see :mod:`skdense._estimators.params`).  :class:`StopState` is the
 rule's state as TensorFlow variables and :meth:`StopState.on_epoch_end` its
 in-graph step, used by the engine (:mod:`.engine`); :class:`StopCallback` is
 the same rule as a Keras callback, used by the ``model.fit`` path
@@ -45,7 +45,7 @@ class StopRule:
 
     @classmethod
     def from_settings(cls, settings):
-        """The rule of a fit's settings (:class:`skdense._params.Settings`), or None."""
+        """The rule of a fit's settings (:class:`skdense._estimators.params.Settings`), or None."""
         if not settings.early_stopping:
             return None
         return cls(

@@ -25,9 +25,9 @@ from .._lazy import attributes as _lazy_attributes
 # ``OutputFolder`` alone, what ``skdense compare --output`` checks first, needs
 # neither pandas nor scikit-learn.
 _LAZY = {
-    "TASKS": ".._task",
-    "TaskDecision": ".._task",
-    "infer_task": ".._task",
+    "TASKS": ".._estimators.task",
+    "TaskDecision": ".._estimators.task",
+    "infer_task": ".._estimators.task",
     "DATASETS": "._datasets",
     "check_finite": "._datasets",
     "check_target": "._datasets",
@@ -38,9 +38,9 @@ _LAZY = {
     "read_journal": "._journal",
     "HIGHER_IS_BETTER": "._metrics",
     "METRICS": "._metrics",
-    "MODEL_NAMES": "._models",
-    "default_grids": "._models",
-    "default_models": "._models",
+    "MODEL_NAMES": "._candidates",
+    "default_grids": "._candidates",
+    "default_models": "._candidates",
     "OutputFolder": "._output",
     "CompareResult": "._result",
     "CompareInterrupted": "._runner",
@@ -49,7 +49,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
-    from .._task import TASKS, TaskDecision, infer_task
+    from .._estimators.task import TASKS, TaskDecision, infer_task
     from ._datasets import (
         DATASETS,
         check_finite,
@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     )
     from ._journal import JournalMismatch, read_journal
     from ._metrics import HIGHER_IS_BETTER, METRICS
-    from ._models import MODEL_NAMES, default_grids, default_models
+    from ._candidates import MODEL_NAMES, default_grids, default_models
     from ._output import OutputFolder
     from ._result import CompareResult
     from ._runner import CompareInterrupted, compare

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._task import TASKS
+from .._estimators.task import TASKS
 
 
 @dataclass(frozen=True)

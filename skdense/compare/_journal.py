@@ -22,6 +22,8 @@ import os
 import zlib
 from dataclasses import dataclass, field
 
+from ._fs import fsync_dir
+
 FORMAT = 1
 _PREFIX = b'{"crc32":"'
 _MIDDLE = b'","record":'
@@ -194,9 +196,7 @@ class Journal:
                 _append(fd, encode(header))
                 contents.header = header
                 parent = os.path.dirname(os.path.abspath(path))
-                from ._output import _fsync_dir
-
-                _fsync_dir(parent)
+                fsync_dir(parent)
             else:
                 _check_settings(path, contents.header.get("settings", {}), settings)
                 if contents.torn:

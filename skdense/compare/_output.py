@@ -3,7 +3,7 @@
 ``OutputFolder(path)`` creates the folder and proves it writable (a probe file is
 created, synced and removed) before a single job runs, so a bad ``--output``
 fails in a second, not after hours. Every file is written through
-:func:`atomic_open`: to a temporary file in the same folder, synced, then renamed
+:func:`~skdense.compare._fs.atomic_open`: to a temporary file in the same folder, synced, then renamed
 over its final name with ``os.replace``. A reader never sees half a file, an
 interruption leaves the previous version intact, and a symbolic link planted at
 the final name is replaced by the new file, never followed to overwrite what it
@@ -20,66 +20,15 @@ What the folder holds:
     run is completed.
 """
 
-import contextlib
 import os
 import tempfile
+
+from ._fs import fsync_dir
+from ._journal import check_not_in_use
 
 JOURNAL = "journal.jsonl"
 FINAL = ("results.csv", "results.json", "compare.png")
 PARTIAL = ("results.partial.csv", "results.partial.json")
-
-_UMASK = None
-
-
-def _file_mode():
-    """The mode ``open()`` would give a new file (0o666 less the umask); mkstemp gives 0o600."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)  # the only portable way to read the umask ...
-        os.umask(_UMASK)  # ... is to set it and put it back
-    return 0o666 & ~_UMASK
-
-
-def _fsync_dir(folder):
-    """Make a rename or a new name in ``folder`` durable (where the OS allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def atomic_open(path, mode="w", encoding="utf-8"):
-    """Open a temporary file next to ``path``; on success, sync it and rename it to ``path``.
-
-    On any exception (KeyboardInterrupt included) the temporary file is removed
-    and ``path`` is left as it was. ``os.replace`` replaces a symbolic link at
-    ``path`` itself, so the file a planted link points to is never written.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        binary = "b" in mode
-        with os.fdopen(fd, mode, encoding=None if binary else encoding,
-                       newline=None if binary else "") as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
 
 class OutputFolder:
     """The folder a command-line run writes to, checked writable when created.
@@ -137,12 +86,10 @@ class OutputFolder:
 
         Refused (ValueError) while another process is writing the journal.
         """
-        from ._journal import check_not_in_use
-
         check_not_in_use(self.journal)
         for name in self._present((JOURNAL, *FINAL, *PARTIAL)):
             os.unlink(os.path.join(self.path, name))
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     def write(self, result, *, plot=True):
         """Write ``result`` atomically; return the paths written.

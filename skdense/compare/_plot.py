@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._fs import atomic_open
+
 COLORS = {"DL": "#d62728", "ML": "#1f77b4"}
 
 
@@ -73,8 +75,6 @@ def plot_result(result, path=None):
         fig.savefig(path, dpi=110, format="png")
         return path
     import os
-
-    from ._output import atomic_open
 
     fmt = os.path.splitext(os.fspath(path))[1][1:].lower() or "png"
     with atomic_open(path, "wb") as fh:  # a reader never sees half a PNG; links not followed

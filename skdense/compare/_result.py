@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from ._fs import atomic_open
 from ._metrics import HIGHER_IS_BETTER, METRICS
 from ._stats import TEST_NAME, corrected_resampled_ttest
 
@@ -176,8 +177,6 @@ class CompareResult:
         if hasattr(path, "write"):
             self.results.to_csv(path, index=False)
             return path
-        from ._output import atomic_open
-
         with atomic_open(path, "w") as fh:
             self.results.to_csv(fh, index=False)
         return path
@@ -200,8 +199,6 @@ class CompareResult:
         text = json.dumps(doc, indent=2, default=repr)
         if path is None:
             return text
-        from ._output import atomic_open
-
         with atomic_open(path, "w") as fh:
             fh.write(text)
         return path

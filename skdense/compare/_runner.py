@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._task import infer_task
-from . import _datasets, _identity, _models
+from .._estimators.task import infer_task
+from . import _candidates, _datasets, _identity
 from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
@@ -158,7 +158,7 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
         "dataset": job.dataset,
         "task": task,
         "model": job.model,
-        "family": _models.family(estimator),
+        "family": _candidates.family(estimator),
         "fold": job.fold,
         "repeat": job.repeat,
         "seed": job.seed,
@@ -177,7 +177,7 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
         return row
     X_train, y_train = _take(X, job.train), _take(y, job.train)
     X_test, y_test = _take(X, job.test), _take(y, job.test)
-    est = _models.seed_estimator(clone(estimator), job.seed)
+    est = _candidates.seed_estimator(clone(estimator), job.seed)
     splitter = StratifiedKFold if task == "classification" else KFold
     inner = splitter(n_splits=inner_cv, shuffle=True, random_state=job.seed)
     scoring = METRICS[task][0]
@@ -264,7 +264,7 @@ def _resolve_models(data, models, param_grids, quick, cv, inner_cv):
     multioutput = np.ndim(data.y) == 2 and np.shape(data.y)[1] > 1
     frame = hasattr(data.X, "columns")
     if models is None:
-        names = list(_models.MODEL_NAMES)
+        names = list(_candidates.MODEL_NAMES)
     elif isinstance(models, str):
         names = [models]
     else:  # a list of names, or {name: estimator or None}
@@ -272,19 +272,19 @@ def _resolve_models(data, models, param_grids, quick, cv, inner_cv):
     if not names:
         raise ValueError("No models to compare.")
     user = models if isinstance(models, dict) else {}
-    unknown = [n for n in names if n not in user and n not in _models.MODEL_NAMES]
+    unknown = [n for n in names if n not in user and n not in _candidates.MODEL_NAMES]
     if unknown:
         raise ValueError(
             f"Unknown model(s) {', '.join(map(repr, unknown))}. Default models: "
-            f"{', '.join(_models.MODEL_NAMES)} (or pass {{name: estimator}})."
+            f"{', '.join(_candidates.MODEL_NAMES)} (or pass {{name: estimator}})."
         )
     defaults = [n for n in names if user.get(n) is None]
     inner_rows = len(data.y) * (cv - 1) // cv * (inner_cv - 1) // inner_cv
-    estimators = _models.default_models(
+    estimators = _candidates.default_models(
         data.task, frame=frame, quick=quick, multioutput=multioutput, names=defaults,
         n_rows=inner_rows,
     ) if defaults else {}
-    grids = _models.default_grids(
+    grids = _candidates.default_grids(
         data.task, quick=quick, multioutput=multioutput, names=defaults
     ) if defaults else {}
     for n in names:
@@ -496,7 +496,7 @@ def compare(
             configs[d.name][name] = config
             readable[config] = _identity.canonical({"estimator": estimators[name], "grid": grids[name]})
             for i, (train, test) in enumerate(splits):
-                seed = _models.job_seed(random_state, d.name, name, i)
+                seed = _candidates.job_seed(random_state, d.name, name, i)
                 jobs.append(_Job(d.name, name, i, i // cv, train, test, seed, config))
     settings = {
         "datasets": [d.name for d in data],

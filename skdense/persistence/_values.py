@@ -7,23 +7,16 @@ dict with other keys), ``{"__ndarray__": {"dtype", "shape", "data"}}`` (also
 NumPy scalars, shape ``[]``), ``{"__dtype__": "<f4"}``, ``{"__keras__":
 config}`` (a Keras loss, optimizer, schedule, metric, regularizer or
 initializer, its configuration checked like a network's and rebuilt with
-``safe_mode=True``, :mod:`skdense._persist_keras`).
+``safe_mode=True``, :mod:`skdense.persistence._keras_files`).
 """
 
-import json
 import re
 import sys
 
 import numpy as np
 
-
-class UntrustedContentError(ValueError):
-    """A file names a type, or holds content, that skdense does not load.
-
-    Raised before anything from the file is constructed: a type outside
-    skdense's tables, a Keras layer that runs stored Python code (``Lambda``),
-    or a skops type not trusted.
-    """
+from ._errors import UntrustedContentError, preview
+from ._keras_files import keras_object
 
 
 _DTYPE = re.compile(r"[<>|=]?[biufUO]\d*\Z")
@@ -123,8 +116,6 @@ def decode(node, where):
     if tag == "__dtype__" and isinstance(body, str):
         return _decode_dtype(body, where)
     if tag == "__keras__" and isinstance(body, dict):
-        from ._persist_keras import keras_object
-
         return keras_object(body, where)
     raise UntrustedContentError(
         f"{where}: unknown value {preview(node)}; skdense reads only the tags "
@@ -164,8 +155,3 @@ def _decode_array(body, where):
         raise ValueError(f"{where}: {flat.size} values do not fill the shape {shape}.")
     arr = flat.reshape(shape)
     return arr[()] if shape == () else arr
-
-
-def preview(node):
-    text = json.dumps(node, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."

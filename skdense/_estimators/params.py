@@ -7,6 +7,7 @@ read-only :class:`Settings` that the rest of the fit reads by name
 (``settings.patience``).  Nothing here imports TensorFlow.
 """
 
+import inspect
 import types
 from numbers import Integral, Real
 
@@ -128,7 +129,9 @@ class Settings(types.SimpleNamespace):
     The estimator's parameters (constructor values overridden by this fit's
     ``fit_params``), ``validation_data`` (None unless given to fit) and
     ``routed``: the scikeras-routed ones (``model__...``, ``optimizer__...``)
-    as a dict.  Read-only; :meth:`replace` makes a changed copy.
+    as a dict; ``defaults``: the constructor's defaults, read from its
+    signature (the one place they are written).  Read-only; :meth:`replace`
+    makes a changed copy.
     """
 
     def __setattr__(self, name, value):
@@ -182,7 +185,16 @@ def resolve(estimator, fit_params):
         )
     routed = {k: params.pop(k) for k in list(params) if is_routed(k)}
     params.setdefault("validation_data", None)
-    return Settings(**params, routed=routed)
+    return Settings(**params, routed=routed, defaults=constructor_defaults(type(estimator)))
+
+
+def constructor_defaults(cls):
+    """``{parameter: default}`` of ``cls``'s constructor signature."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
 # ``n_ensemble="auto"`` and ``patience="auto"`` (docs/why-defaults.md, round 9).

@@ -12,14 +12,14 @@ regression k units, linear      mean squared error
 ========== ==================== ==========================
 
 With ``n_ensemble > 1`` the hidden layers and the output are those of an
-efficient ensemble (:mod:`skdense._ensemble`) and the loss is averaged over
+efficient ensemble (:mod:`skdense._network.ensemble`) and the loss is averaged over
 its members (:func:`training_loss`).
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._backend import load_keras
+from .._backend import load_keras
 
 DEFAULT_LOSS = {
     "binary": "binary_crossentropy",
@@ -103,7 +103,7 @@ def training_loss(loss, task, label_smoothing, n_ensemble=1):
     """
     loss = _smoothed(DEFAULT_LOSS[task] if loss is None else loss, task, label_smoothing)
     if n_ensemble > 1:
-        from ._ensemble import MemberMeanLoss
+        from .ensemble import MemberMeanLoss
 
         loss = MemberMeanLoss(loss)
     return loss
@@ -149,7 +149,7 @@ def build_dense_network(
     """[FeatureScaling] -> [PeriodicEmbedding] -> [Dense -> Dropout] per hidden layer -> output.
 
     With ``n_ensemble=k > 1`` the hidden layers and the output are those of
-    ``k`` efficient-ensemble members (TabM, :mod:`skdense._ensemble`): shared
+    ``k`` efficient-ensemble members (TabM, :mod:`skdense._network.ensemble`): shared
     kernels, per-member ``ensemble_adapters`` and heads; the network outputs
     the members' mean except while training.
 
@@ -172,7 +172,7 @@ def build_dense_network(
     inputs = keras.Input(shape=(meta["n_features_in_"],), name="features")
     x = inputs
     if feature_scaling or numeric_embedding:
-        from ._layers import FeatureScaling, PeriodicEmbedding
+        from .layers import FeatureScaling, PeriodicEmbedding
     if feature_scaling:
         x = FeatureScaling(name="feature_scaling")(x)
     if numeric_embedding == "periodic" and continuous:
@@ -180,7 +180,7 @@ def build_dense_network(
             continuous, seed=None if seed is None else int(seed) + 2000, name="periodic_embedding"
         )(x)
     if n_ensemble > 1:
-        from ._ensemble import ensemble_layers
+        from .ensemble import ensemble_layers
 
         outputs = ensemble_layers(
             x, units_out, OUTPUT_ACTIVATION[task], hidden_layer_sizes, activation, dropout,

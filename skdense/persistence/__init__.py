@@ -18,8 +18,8 @@ except in fixed tables of skdense's own types.
   format), each skdense estimator inside replaced by a reference to its
   ``estimators/<i>`` entry.
 
-Values go to JSON through :mod:`skdense._persist_values`; Keras files and
-objects are checked and loaded by :mod:`skdense._persist_keras`.
+Values go to JSON through :mod:`skdense.persistence._values`; Keras files and
+objects are checked and loaded by :mod:`skdense.persistence._keras_files`.
 
 :func:`load_network` loads a bare network saved with ``model_.save(path)``;
 :func:`export_serving` writes a TensorFlow SavedModel whose outputs are
@@ -37,7 +37,7 @@ import zipfile
 
 import numpy as np
 
-from ._persist_keras import (
+from ._keras_files import (
     check_keras_file,
     load_keras_model,
     open_zip,
@@ -45,7 +45,8 @@ from ._persist_keras import (
     restore_unsaved_state,
     unsaved_state,
 )
-from ._persist_values import UntrustedContentError, decode, encode
+from ._errors import UntrustedContentError
+from ._values import decode, encode
 
 __all__ = [
     "UntrustedContentError",
@@ -275,7 +276,7 @@ def export_serving(estimator, path):
             + hint
         )
     _check_fitted_dense(estimator, action="export_serving() exports")
-    from ._backend import load_keras, load_tf
+    from .._backend import load_keras, load_tf
 
     tf, keras = load_tf(), load_keras()
     path = os.fspath(path)
@@ -342,13 +343,13 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 def _estimator_classes():
-    from ._estimators import DenseClassifier, DenseRegressor
+    from .._estimators import DenseClassifier, DenseRegressor
 
     return {f"skdense.{c.__name__}": c for c in (DenseClassifier, DenseRegressor)}
 
 
 def _is_dense(obj):
-    module = sys.modules.get("skdense._estimators")
+    module = sys.modules.get("skdense._estimators.base")
     return module is not None and isinstance(obj, module._DenseEstimator)
 
 
@@ -404,7 +405,7 @@ def _estimator_record(est):
     }
     if not hasattr(est, "model_"):
         return record, None  # e.g. GridSearchCV's unfitted template
-    from . import _scikeras
+    from .. import _scikeras
 
     attributes = {
         k: encode(v, f"{name}.{k}")
@@ -437,7 +438,7 @@ def _estimator_from_record(record, network_path, where):
             f"{sorted(classes)}. The file was altered or written by another program; "
             "nothing was loaded."
         ) from None
-    from ._params import is_routed
+    from .._estimators.params import is_routed
 
     params = decode(record["params"], where)
     names = set(cls._get_param_names())
@@ -458,12 +459,12 @@ def _estimator_from_record(record, network_path, where):
             raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
     if network_path is None:
         raise ValueError(f"{where}: a fitted estimator without its network file.")
-    from . import _scikeras
+    from .. import _scikeras
 
     state = decode(fitted["keras_estimator"], where)
     model = load_keras_model(network_path)
     restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
-    keras_estimator = _scikeras.restore_estimator(cls._kind, state, model)
+    keras_estimator = _scikeras.restore_estimator(est._estimator_type_name(), state, model)
     vars(est).update(attributes)
     network_params = decode(fitted.get("network_params"), where)
     if network_params is not None:
@@ -532,7 +533,7 @@ class _Writer:
 def _versions():
     from importlib.metadata import PackageNotFoundError, version
 
-    from . import __version__
+    from .. import __version__
 
     out = {"skdense": __version__}
     for package in ("scikit-learn", "keras", "skops"):

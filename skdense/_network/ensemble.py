@@ -27,7 +27,7 @@ model saves, loads and pickles.  Importing this module imports Keras.
 
 import math
 
-from ._backend import load_keras
+from .._backend import load_keras
 
 keras = load_keras()
 ops = keras.ops

@@ -2,7 +2,7 @@
 and how training runs.
 
 :func:`make_plan` is steps 4 and 5 of the fit path (see
-``docs/architecture.md``): from the validated :class:`~skdense._params.Settings`
+``docs/architecture.md``): from the validated :class:`~skdense._estimators.params.Settings`
 and data it draws the early-stopping rows (shuffled, seeded, stratified for
 single-label classification, from this fit's data only), weights rows by
 ``sample_weight`` times ``class_weight`` (training and validation rows alike,
@@ -18,10 +18,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 
-from ._model import continuous_columns
-from ._targets import TargetSpec
-from ._training.plan import TrainingPlan, Validation
-from ._training.stop_rule import StopRule
+from .._network.build import continuous_columns
+from .._training.run import TrainingRun, Validation
+from .._training.stop_rule import StopRule
+from .targets import TargetSpec
 
 _MAX_SEED = 2**31 - 1
 
@@ -33,12 +33,17 @@ class FitPlan:
     ``X``, ``y`` (labels as given, encoded later by the target encoder) and
     ``sample_weight`` are the training rows; ``validation`` the rows early
     stopping watches (a :class:`~skdense._training.Validation` of raw labels,
-    or None); ``target`` the :class:`~skdense._targets.TargetSpec`; ``seed``
+    or None); ``target`` the :class:`~skdense._estimators.targets.TargetSpec`; ``seed``
     the int behind every random choice (None: unseeded); ``user_model``
     whether ``model=`` came from the user; ``training`` the
-    :class:`~skdense._training.TrainingPlan` (epochs, batches, stop rule);
+    :class:`~skdense._training.TrainingRun` (epochs, batches, stop rule);
     ``continuous`` the columns ``numeric_embedding`` embeds (found once, on
-    the training rows; None without an embedding).
+    the training rows; None without an embedding); ``lr_schedule_steps`` the
+    optimizer steps the learning-rate schedule spans (``epochs`` epochs of
+    minibatches, also when ``partial_fit`` runs one of them).
+
+    Made once, by :func:`make_plan`, and never changed after: what depends
+    on the epochs or the rows reads it.
     """
 
     X: np.ndarray
@@ -48,8 +53,9 @@ class FitPlan:
     target: TargetSpec
     seed: int | None
     user_model: bool
-    training: TrainingPlan
+    training: TrainingRun
     continuous: list | None = None
+    lr_schedule_steps: int = 0
 
     @property
     def n_train(self):
@@ -66,17 +72,23 @@ def seed_from(random_state):
 
 
 def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_out=True,
-              first_epoch=0, estimator_name="Dense estimator"):
+              first_epoch=0, partial=False, estimator_name="Dense estimator"):
     """The :class:`FitPlan` for ``settings`` on validated ``X``, ``y``.
 
-    ``validation`` is a user's ``validation_data`` (validated); otherwise,
+    ``validation`` is a user's ``validation_data`` (validated): a tuple
+    ``(X_val, y_val, sample_weight_val)``; otherwise,
     when early stopping watches a ``val_`` quantity (or callbacks are given)
     and ``hold_out`` is true, ``settings.validation_split`` of the rows are
     held out.  ``hold_out=False`` trains on every row (the ``refit_full`` run).
     ``first_epoch``: the epochs the network has already trained (a continued
-    fit: ``warm_start`` or ``partial_fit``).
+    fit: ``warm_start`` or ``partial_fit``).  ``partial``: one epoch of a
+    ``partial_fit`` (the learning-rate schedule still spans ``settings.epochs``).
+    The training run's callbacks and routed ``fit__`` arguments come from
+    ``settings``.
     """
     seed = seed_from(settings.random_state)
+    if validation is not None:
+        validation = Validation(*validation)
     stop = StopRule.from_settings(settings)
     if validation is None and hold_out and _wants_validation(settings):
         X, y, sample_weight, validation = _split(
@@ -87,12 +99,14 @@ def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_ou
         sample_weight, validation = _with_class_weight(
             class_weight, y, sample_weight, validation, target
         )
-    training = TrainingPlan(
-        epochs=int(settings.epochs),
-        batch_size=int(settings.batch_size),
+    batch_size = int(settings.batch_size)
+    training = TrainingRun(
+        epochs=1 if partial else int(settings.epochs),
+        batch_size=batch_size,
         stop=stop,
         seed=seed,
         verbose=int(settings.verbose),
+        fit_kwargs=routed_fit_kwargs(settings),
         first_epoch=int(first_epoch),
     )
     return FitPlan(
@@ -105,7 +119,17 @@ def make_plan(settings, X, y, sample_weight, target, *, validation=None, hold_ou
         user_model=settings.model is not None,
         training=training,
         continuous=continuous_columns(X) if settings.numeric_embedding else None,
+        lr_schedule_steps=math.ceil(X.shape[0] / batch_size) * int(settings.epochs),
     )
+
+
+def routed_fit_kwargs(settings):
+    """The user's ``fit__<name>`` arguments for ``model.fit`` (they need the Keras path)."""
+    return {
+        k[len("fit__"):]: v
+        for k, v in settings.routed.items()
+        if k.startswith("fit__") and k != "fit__callbacks"
+    }
 
 
 def _wants_validation(settings):

@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 
-from ._persist_values import UntrustedContentError, preview
+from ._errors import UntrustedContentError, preview
 
 
 # Modules whose classes a network (or a loss/optimizer/schedule parameter)
@@ -50,7 +50,7 @@ _CODE_LAYERS = {
 
 def register_skdense_objects():
     """Import skdense's Keras layers, loss and initializers (they register themselves)."""
-    from . import _ensemble, _layers  # noqa: F401
+    from .._network import ensemble, layers  # noqa: F401
 
     keras = sys.modules["keras"]
     return {k for k in keras.saving.get_custom_objects() if k.startswith("skdense>")}
@@ -106,7 +106,7 @@ def _allowed_keras_class(name, module, registered_name, registered):
 
 def keras_object(config, where):
     check_keras_config(config, where)
-    from ._backend import load_keras
+    from .._backend import load_keras
 
     keras = load_keras()
     try:
@@ -124,7 +124,7 @@ def check_keras_file(path, where):
 
 def load_keras_model(path):
     """Load a checked .keras file with skdense's objects registered, in safe mode."""
-    from ._backend import load_keras
+    from .._backend import load_keras
 
     keras = load_keras()
     register_skdense_objects()

@@ -1,7 +1,7 @@
 """Will a fit fit in memory?  An estimate made before the network is built.
 
 :func:`check_fit_memory` estimates the bytes a fit of skdense's network
-needs, from the architecture :func:`skdense._model.build_dense_network` will
+needs, from the architecture :func:`skdense._network.build.build_dense_network` will
 build (input features, ``hidden_layer_sizes``, the target's output width,
 ``feature_scaling``, ``numeric_embedding``, ``n_ensemble`` and its adapters),
 the training state (weights, gradients, optimizer slots, the early-stopping
@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from ._training.engine import eval_rows as validation_chunk_rows  # imports no TensorFlow
+from .._training.engine import eval_rows as validation_chunk_rows  # imports no TensorFlow
 
 BYTES_PER_VALUE = 4  # float32, Keras's default dtype policy
 
@@ -57,7 +57,7 @@ OPTIMIZER_SLOTS = {
 # for the gradient (gelu, swish) and for dropout masks (not measured).
 ACTIVATION_COPIES = 3
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
-# PeriodicEmbedding's defaults (skdense._layers): frequencies and output width.
+# PeriodicEmbedding's defaults (skdense._network.layers): frequencies and output width.
 EMBEDDING_FREQUENCIES = 16
 EMBEDDING_DIM = 16
 
@@ -117,7 +117,7 @@ class Network:
 
 
 def output_width(target, y):
-    """Units of the output layer for a :class:`~skdense._targets.TargetSpec`
+    """Units of the output layer for a :class:`~skdense._estimators.targets.TargetSpec`
     (its encoders' ``skdense_units_``): 1 for binary, one per class or label,
     one per regression target column."""
     if target.task == "binary":
@@ -167,7 +167,7 @@ def optimizer_slots(optimizer):
 def peak_ratio(weight_bytes, slots):
     """Peak bytes of training per byte of weights (measured for Adam, adjusted
     by the optimizer's slots: each slot is one copy, two with a clone)."""
-    from ._training.cache import IN_PLACE_BYTES
+    from .._training.cache import IN_PLACE_BYTES
 
     in_place = weight_bytes * (1 + slots) > IN_PLACE_BYTES
     if in_place:

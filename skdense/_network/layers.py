@@ -7,7 +7,7 @@ Importing this module imports Keras; only the network builder (at fit) and
 
 import math
 
-from ._backend import load_keras
+from .._backend import load_keras
 
 keras = load_keras()
 ops = keras.ops

@@ -15,7 +15,7 @@ class Validation(NamedTuple):
 
 
 @dataclass(frozen=True)
-class TrainingPlan:
+class TrainingRun:
     """How to train: epochs, minibatches, shuffling, stopping, callbacks.
 
     ``stop`` is a :class:`StopRule` or None (no early stopping); ``callbacks``
@@ -47,4 +47,4 @@ class TrainResult:
     engine: str  # which path trained: "engine" or "keras"
     diverged_epoch: int | None = None  # 1-based epoch whose loss was not finite
     kept_epoch: int | None = None  # 1-based epoch whose weights were kept after divergence
-    # Epoch numbers count from the start of the first run (TrainingPlan.first_epoch).
+    # Epoch numbers count from the start of the first run (TrainingRun.first_epoch).
