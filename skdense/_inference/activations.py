@@ -4,9 +4,11 @@ the NumPy forward pass supports (:data:`ACTIVATIONS`).
 Each function follows the formula TensorFlow's Keras backend uses (Keras 3), so
 results agree with Keras to float32 rounding; :func:`activation` resolves the
 name a Keras layer config stores (or raises :class:`UnsupportedNetwork`).
-``sparsemax`` and ``threshold``, and any activation that is not a built-in
-name (a user function, a layer object), are not in the table: a network using
-them predicts through Keras.
+``sparsemax``, ``glu`` (it halves the layer's width, which a Keras Dense
+layer's declared output shape does not follow, so Keras cannot build a
+network with it either) and ``threshold`` (it needs arguments), and any
+activation that is not a built-in name (a user function, a layer object), are
+not in the table: a network using them predicts through Keras.
 """
 
 import numpy as np
@@ -120,11 +122,6 @@ def sparse_sigmoid(x):
     return np.where(x <= -1, _F32(0), np.where(x >= 1, _F32(1), _F32(0.5) * (x + _F32(1))))
 
 
-def glu(x):  # halves the last axis: a * sigmoid(b)
-    a, b = np.split(x, 2, axis=-1)
-    return a * special.expit(b)
-
-
 def softmax(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     e /= e.sum(axis=-1, keepdims=True)
@@ -166,14 +163,9 @@ ACTIVATIONS = {
     "squareplus": squareplus,
     "sparse_plus": sparse_plus,
     "sparse_sigmoid": sparse_sigmoid,
-    "glu": glu,
     "softmax": softmax,
     "log_softmax": log_softmax,
 }
-
-# Activations that change the width of the last axis: output units per input unit.
-WIDTH_FACTOR = {"glu": 0.5}
-
 
 def activation_name(config_value, where):
     """The table's name for a layer config's ``activation`` entry, or raise

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .activations import ACTIVATIONS, WIDTH_FACTOR, activation_name
+from .activations import ACTIVATIONS, activation_name
 from .errors import UnsupportedNetwork
 
 _F32 = np.float32
@@ -239,7 +239,7 @@ def _check_kernel(kernel, shape, where, axis=0):
 
 
 def _out(shape, units, act):
-    return shape._replace(width=int(units * WIDTH_FACTOR.get(act, 1)))
+    return shape._replace(width=int(units))
 
 
 def _feature_scaling(cfg, weights, shape, where):

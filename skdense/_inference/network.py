@@ -128,8 +128,9 @@ def _functional_layers(config):
                 )
             arg = nodes[0]["args"][0]
             source = arg.get("config", {}).get("keras_history", [None])[0] if isinstance(arg, dict) else None
-            kwargs = nodes[0].get("kwargs") or {}
-            if source != previous or set(kwargs) - {"training"} or kwargs.get("training"):
+            kwargs = {k: v for k, v in (nodes[0].get("kwargs") or {}).items()
+                      if v is not None and not (k == "training" and v is False)}
+            if source != previous or kwargs:
                 raise UnsupportedNetwork(
                     f"Layer {layer.get('name')!r} does not follow {previous!r} in one chain "
                     f"(input from {source!r}, call arguments {sorted(kwargs)})."
