@@ -127,7 +127,8 @@ def _functional_layers(config):
                     "several tensors; the NumPy forward pass runs a chain of layers."
                 )
             arg = nodes[0]["args"][0]
-            source = arg.get("config", {}).get("keras_history", [None])[0] if isinstance(arg, dict) else None
+            history = arg.get("config", {}).get("keras_history") if isinstance(arg, dict) else None
+            source = history[0] if history else None
             kwargs = {k: v for k, v in (nodes[0].get("kwargs") or {}).items()
                       if v is not None and not (k == "training" and v is False)}
             if source != previous or kwargs:
