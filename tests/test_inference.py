@@ -249,8 +249,10 @@ def test_chunks_give_the_rows_of_one_call(breast_cancer):
     X = breast_cancer[1]
     est = DenseClassifier(**{**SMALL, "n_ensemble": 3}).fit(*breast_cancer[0::2])
     net = network_from_keras(est.model_)
-    # Make chunks of 7 rows: as many floats per row as CHUNK_BYTES / (4 * 7).
-    small = NumpyNetwork(net.steps, net.n_features, net.n_outputs, (64 << 20) // 28, net.name)
+    # Make blocks of 7 rows: as many floats per row as BLOCK_BYTES / (4 * 7).
+    from skdense._inference.network import BLOCK_BYTES
+
+    small = NumpyNetwork(net.steps, net.n_features, net.n_outputs, BLOCK_BYTES // 28, net.name)
     assert small._chunk == 7
     np.testing.assert_allclose(small.predict(X), net.predict(X), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(small.predict(sp.csr_matrix(X)), net.predict(X), rtol=RTOL,

@@ -163,7 +163,11 @@ class EnsembleDense(Step):
         y = (x.reshape(-1, x.shape[-1]) @ self.kernel).reshape(*x.shape[:-1], -1)
         if self.s is not None:
             y = y * self.s
-        return ACTIVATIONS[self.activation](y + self.bias)
+        if y.ndim >= self.bias.ndim:
+            y += self.bias  # y is this call's own array
+        else:  # a shared (n, u) meets per-member biases (k, 1, u)
+            y = y + self.bias
+        return ACTIVATIONS[self.activation](y)
 
 
 class EnsembleHead(Step):

@@ -17,6 +17,11 @@ from .errors import UnsupportedNetwork
 from .layers import LAYERS, Shape, layer_key
 
 _F32 = np.float32
+# Rows per forward call take at most this much (input and activations), a
+# quarter of the chunk rule's bound: an 8-member ensemble's 100,000 rows ran
+# ~1.5x faster in 16 MB blocks than in 64 MB chunks (memory-bound elementwise
+# steps), a plain network's about as fast (benchmarks/bench_predict.py).
+BLOCK_BYTES = 16 << 20
 
 
 class NumpyNetwork:
@@ -47,7 +52,8 @@ class NumpyNetwork:
     def __init__(self, steps, n_features, n_outputs, row_floats, name=""):
         for key, value in dict(
             steps=tuple(steps), n_features=int(n_features), n_outputs=int(n_outputs),
-            row_floats=int(row_floats), name=str(name), _chunk=chunk_rows(row_floats),
+            row_floats=int(row_floats), name=str(name),
+            _chunk=min(chunk_rows(row_floats), max(1, BLOCK_BYTES // (4 * max(row_floats, 1)))),
         ).items():
             object.__setattr__(self, key, value)
 
@@ -74,8 +80,8 @@ class NumpyNetwork:
         ``model(x, training=False)``.
 
         ``x``: an array-like or scipy sparse matrix of shape ``(n, n_features)``;
-        computed in float32 in chunks of :func:`chunk_rows` rows (a sparse one
-        densified a chunk at a time).
+        computed in float32 in chunks of :func:`chunk_rows` rows, at most
+        :data:`BLOCK_BYTES` (a sparse one densified a chunk at a time).
         """
         if not sp.issparse(x):
             x = np.asarray(x, dtype=_F32)

@@ -18,12 +18,14 @@ columns); a regressor ``variable`` (float32, ``(n, n_outputs)``).
 
 Inputs.  An array gives one input ``X`` (float32 for an estimator, float64 for
 a ``TabularPreprocessor``); a DataFrame gives one input per column, named as
-the column, shape ``(n, 1)``: float64 for numeric and boolean columns (NaN for
+the column (:func:`input_name`: other characters than letters, digits and ``_``
+become ``_``), shape ``(n, 1)``: float64 for numeric and boolean columns (NaN for
 missing), strings for categorical columns, holding the labels
 ``TabularPreprocessor`` makes (``str(value)``, whole floats as ints, ``""``
 for missing).  :func:`onnx_inputs` builds exactly that.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -326,16 +328,16 @@ def _convert_tabular(scope, operator, container):
     pre = operator.raw_operator
     inputs = operator.inputs
     names = list(pre._columns_in)
-    by_name = {v.onnx_name: v for v in inputs}
-    single = inputs[0] if len(inputs) == 1 and len(names) > 1 or (
-        len(inputs) == 1 and inputs[0].onnx_name not in names) else None
+    by_name = {v.raw_name: v for v in inputs}
+    single = inputs[0] if len(inputs) == 1 and inputs[0].raw_name not in map(
+        input_name, names) else None
 
     def doubles(cols):
         if single is not None:
             x = g.cast(single.full_name, TensorProto.DOUBLE)
             return g.op("Gather", [x, g.const([names.index(c) for c in cols], np.int64)], axis=1)
-        return g.op("Concat", [g.cast(by_name[c].full_name, TensorProto.DOUBLE) for c in cols],
-                    axis=1)
+        return g.op("Concat", [g.cast(by_name[input_name(c)].full_name, TensorProto.DOUBLE)
+                               for c in cols], axis=1)
 
     parts = []
     for name, pipe, cols in pre.column_transformer_.transformers_:
@@ -343,14 +345,14 @@ def _convert_tabular(scope, operator, container):
             continue
         steps = [step for _, step in pipe.steps]
         if name == "categorical":
-            if single is not None or any(not isinstance(by_name[c].type, StringTensorType)
-                                         for c in cols):
+            if single is not None or any(
+                    not isinstance(by_name[input_name(c)].type, StringTensorType) for c in cols):
                 raise UnsupportedNetwork(
                     f"TabularPreprocessor's categorical columns {cols} need string ONNX "
                     "inputs (one per column): convert it with a DataFrame sample "
                     "(skdense's to_onnx(pipe, df)); categorical_features on an array has "
                     "no ONNX conversion.")
-            parts.append(_categorical(g, steps, [by_name[c].full_name for c in cols]))
+            parts.append(_categorical(g, steps, [by_name[input_name(c)].full_name for c in cols]))
             continue
         x = doubles(cols)
         for step in steps[1:]:
@@ -444,6 +446,20 @@ def register():
                                 _shape_tabular, _convert_tabular, parser=_parse_tabular)
 
 
+def input_name(column):
+    """The ONNX input name of a DataFrame column: its name, with every character
+    other than a letter, a digit or ``_`` made ``_`` (as skl2onnx names inputs)."""
+    return re.sub(r"[^0-9a-zA-Z_]", "_", str(column))
+
+
+def _check_names(columns):
+    names = [input_name(c) for c in columns]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"Columns {list(columns)} give the ONNX input names {names}, some alike; "
+            "rename the columns so that they differ in letters, digits or '_'.")
+
+
 def initial_types(model, X):
     """skl2onnx's input types for ``X``: see the module docstring."""
     import pandas as pd
@@ -452,7 +468,8 @@ def initial_types(model, X):
     first = model.steps[0][1] if hasattr(model, "steps") else model
     kinds = _column_kinds(first)
     if isinstance(X, pd.DataFrame):
-        return [(str(c), StringTensorType([None, 1]) if kinds.get(str(c)) == "categorical"
+        _check_names(X.columns)
+        return [(input_name(c), StringTensorType([None, 1]) if kinds.get(str(c)) == "categorical"
                  else DoubleTensorType([None, 1])) for c in X.columns]
     X = np.asarray(X)
     tensor = DoubleTensorType if kinds else FloatTensorType
@@ -482,10 +499,10 @@ def onnx_inputs(model, X):
     for c in X.columns:
         if kinds.get(str(c)) == "categorical":
             labels = _category_labels(X[c])
-            feed[str(c)] = np.array(["" if v != v else v for v in labels],
-                                    dtype=object).reshape(-1, 1)
+            feed[input_name(c)] = np.array(["" if v != v else v for v in labels],
+                                           dtype=object).reshape(-1, 1)
         else:
-            feed[str(c)] = _to_float(X[[c]]).reshape(-1, 1)
+            feed[input_name(c)] = _to_float(X[[c]]).reshape(-1, 1)
     return feed
 
 
