@@ -169,7 +169,7 @@ def models(task):
     # standardised regression target).
     beginner = dict(
         hidden_layer_sizes=(100,), batch_size=32, beta_2=0.999, lr_schedule="constant",
-        feature_scaling=False, numeric_embedding=None, dropout=0.0,
+        feature_scaling=False, numeric_embedding=None, dropout=0.0, n_ensemble=1, patience=10,
     )
     if clf:
         beginner["label_smoothing"] = 0.0
@@ -298,6 +298,9 @@ def candidates(task):
     dense = DenseClassifier if clf else DenseRegressor
 
     def pipe(scaler, **params):
+        # Candidates pin the network as measured: one network, patience 10,
+        # unless they say otherwise (the defaults became "auto" in round 9).
+        params = {"n_ensemble": 1, "patience": 10, **params}
         if not clf:
             params.pop("label_smoothing", None)
         return make_pipeline(TabularPreprocessor(scaler=scaler), dense(**params))

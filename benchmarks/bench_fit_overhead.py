@@ -29,7 +29,7 @@ def main(argv=None):
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X).astype(np.float32)
-    proto = skdense.DenseClassifier((32, 32), epochs=50, batch_size=32,
+    proto = skdense.DenseClassifier((32, 32), epochs=50, batch_size=32, n_ensemble=1,
                                     early_stopping=args.early_stopping, random_state=0)
     clone(proto).fit(X, y)  # import, trace
     times = []

@@ -97,7 +97,7 @@ def main(argv=None):
     X, y = make_classification(n_samples=args.rows, n_features=10, n_informative=5,
                                random_state=0)
     X = X.astype(np.float32)
-    proto = skdense.DenseClassifier(epochs=args.epochs, batch_size=32, patience=1,
+    proto = skdense.DenseClassifier(epochs=args.epochs, batch_size=32, patience=1, n_ensemble=1,
                                     random_state=0)
     grid = settings(args.archs)
     mod = _cache_module()

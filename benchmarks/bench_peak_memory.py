@@ -67,7 +67,7 @@ def child(width, rows, batch_size, early_stopping, clone):
     t0 = time.perf_counter()
     est = DenseClassifier(
         hidden_layer_sizes=(h, h), epochs=1, batch_size=batch_size, early_stopping=early_stopping,
-        random_state=0,
+        n_ensemble=1, random_state=0,
     ).fit(X, y)
     seconds = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -105,7 +105,7 @@ def refusal():
         for _ in range(5):
             t0 = time.perf_counter()
             try:
-                DenseClassifier(hidden_layer_sizes=sizes).fit(X, y)
+                DenseClassifier(hidden_layer_sizes=sizes, n_ensemble=1).fit(X, y)
             except MemoryError:
                 times.append(time.perf_counter() - t0)
             else:

@@ -98,7 +98,7 @@ def child_agree(args):
     # Warm up TensorFlow so neither timed fit pays for its start-up.
     skdense.DenseClassifier((8,), epochs=1, early_stopping=False).fit(Xtr[:50, :10].toarray(), ytr[:50])
     for name, tr, te in (("sparse", Xtr, Xte), ("dense", Xtr.toarray(), Xte.toarray())):
-        clf = skdense.DenseClassifier((64,), epochs=20, patience=5, random_state=0)
+        clf = skdense.DenseClassifier((64,), epochs=20, patience=5, n_ensemble=1, random_state=0)
         t = time.perf_counter()
         clf.fit(tr, ytr)
         out[f"{name}_fit_s"] = time.perf_counter() - t
@@ -115,7 +115,8 @@ def child_predict(args):
     skdense = _import_skdense(args.src)
     rng = np.random.default_rng(0)
     Xf = rng.standard_normal((2000, 50), dtype=np.float32)
-    clf = skdense.DenseClassifier((100,), epochs=2, early_stopping=False, random_state=0)
+    clf = skdense.DenseClassifier((100,), epochs=2, early_stopping=False, n_ensemble=1,
+                                  random_state=0)
     clf.fit(Xf, (Xf[:, 0] > 0).astype(int))
     X = rng.standard_normal((args.rows, 50), dtype=np.float32)
     clf.predict_proba(X[:10])  # trace the forward pass before the baseline

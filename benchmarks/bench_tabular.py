@@ -102,7 +102,8 @@ def compare(
     models = {
         "dense": make_pipeline(
             TabularPreprocessor(scaler=scaler),
-            DenseClassifier(hidden, dropout=0.1, epochs=200, patience=10, random_state=seed),
+            DenseClassifier(hidden, dropout=0.1, epochs=200, patience=10, n_ensemble=1,
+                            random_state=seed),
         ),
         "hgb": make_pipeline(
             TabularPreprocessor(scaler=scaler),
