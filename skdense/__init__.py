@@ -29,8 +29,8 @@ __all__ = [
 
 # public name -> the submodule that defines it (imported on first access)
 _LAZY = {
-    "DenseClassifier": "._estimators",
-    "DenseRegressor": "._estimators",
+    "DenseClassifier": "._estimators.classifier",
+    "DenseRegressor": "._estimators.regressor",
     "Flatten": ".preprocessing",
     "TabularPreprocessor": ".preprocessing",
     "TrainingCurveDisplay": ".plotting",
@@ -42,7 +42,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
-    from ._estimators import DenseClassifier, DenseRegressor
+    from ._estimators.classifier import DenseClassifier
+    from ._estimators.regressor import DenseRegressor
     from .persistence import export_serving, load, load_network, save
     from .pipeline import make_dense_pipeline
     from .plotting import TrainingCurveDisplay

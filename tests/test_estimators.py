@@ -37,6 +37,18 @@ def small_reg(**kw):
     return DenseRegressor(**params)
 
 
+def output_layer(model):
+    """The layer that gives the task's outputs: the members' heads of an ensemble (the
+    default), else the last layer."""
+    names = [layer.name for layer in model.layers]
+    return model.get_layer("heads") if "heads" in names else model.layers[-1]
+
+
+def task_loss(model):
+    """The task's loss, inside the ensemble's member-mean loss when there is one."""
+    return str(getattr(model.loss, "base_loss", model.loss))
+
+
 # -- the seed walkthrough and the headline accuracies ---------------------------
 
 
@@ -61,9 +73,9 @@ def test_seed_walkthrough_digits(digits):
     assert clf.n_iter_ < 200  # early stopping ended it
     assert clf.best_epoch_ == clf.n_iter_ - 5
     assert len(clf.history_["val_loss"]) == clf.n_iter_
-    assert clf.model_.layers[-1].activation.__name__ == "softmax"
-    assert clf.model_.layers[-1].units == 10
-    assert "categorical_crossentropy" in str(clf.model_.loss)
+    assert output_layer(clf.model_).activation.__name__ == "softmax"
+    assert output_layer(clf.model_).units == 10
+    assert "categorical_crossentropy" in task_loss(clf.model_)
 
 
 def test_binary_breast_cancer(breast_cancer):
@@ -74,7 +86,7 @@ def test_binary_breast_cancer(breast_cancer):
     assert scores.mean() >= 0.95
     X_train, X_test, y_train, y_test = breast_cancer
     pipe.fit(X_train, y_train)
-    out = pipe[-1].model_.layers[-1]
+    out = output_layer(pipe[-1].model_)
     assert out.units == 1 and out.activation.__name__ == "sigmoid"
     proba = pipe.predict_proba(X_test)
     assert proba.shape == (len(X_test), 2)
@@ -99,7 +111,7 @@ def test_regressor_linnerud_three_outputs(linnerud):
     X, y = linnerud
     reg = make_pipeline(StandardScaler(), small_reg(early_stopping=False)).fit(X, y)
     assert reg.predict(X).shape == (20, 3)
-    assert reg[-1].model_.layers[-1].units == 3
+    assert output_layer(reg[-1].model_).units == 3
 
 
 def test_multilabel(multilabel):
@@ -109,14 +121,14 @@ def test_multilabel(multilabel):
     assert pred.shape == y_test.shape and set(np.unique(pred)) <= {0, 1}
     proba = clf.predict_proba(X_test)
     assert proba.shape == y_test.shape and (proba >= 0).all() and (proba <= 1).all()
-    assert "binary_crossentropy" in str(clf.model_.loss)
-    assert clf.model_.layers[-1].activation.__name__ == "sigmoid"
+    assert "binary_crossentropy" in task_loss(clf.model_)
+    assert output_layer(clf.model_).activation.__name__ == "sigmoid"
     assert (pred == y_test).mean() > 0.75
 
 
 def test_summary_parameter_count(digits, capsys):
     X_train, _, y_train, _ = digits
-    clf = DenseClassifier((256, 256), epochs=1, early_stopping=False, random_state=0)
+    clf = DenseClassifier((256, 256), epochs=1, early_stopping=False, n_ensemble=1, random_state=0)
     clf.fit(X_train, y_train)
     assert clf.model_.count_params() == 85_002
     clf.summary()
@@ -152,7 +164,9 @@ def test_meta_estimators_and_roc_auc(breast_cancer):
 
 def test_grid_search_tunes_early_stopping(iris):
     X_train, X_test, y_train, y_test = iris
-    pipe = make_pipeline(StandardScaler(), small_clf(epochs=20))
+    # One network: patience 1-3 is a single network's search (an ensemble's
+    # validation loss can rise for its first epochs).
+    pipe = make_pipeline(StandardScaler(), small_clf(epochs=20, n_ensemble=1))
     grid = GridSearchCV(
         pipe,
         {"denseclassifier__patience": [1, 3], "denseclassifier__hidden_layer_sizes": [(8,), (16,)]},
@@ -184,7 +198,7 @@ def test_clone_set_params_and_routed_params(iris):
     assert twin.optimizer__beta_2 == 0.9 and twin.hidden_layer_sizes == (4,)
     twin.fit(X_train, y_train)
     assert float(twin.model_.optimizer.beta_2) == pytest.approx(0.9)
-    assert twin.model_.layers[1].units == 4
+    assert twin.model_.get_layer("hidden_1").units == 4
 
 
 def test_unknown_constructor_argument_is_a_type_error_at_fit(iris):
@@ -277,7 +291,7 @@ def test_fit_params_override_constructor(iris):
     assert clf.n_iter_ == 2
     assert clf.best_epoch_ == 1
     assert "val_loss" in clf.history_
-    assert clf.early_stopping is False and clf.patience == 10  # constructor untouched
+    assert clf.early_stopping is False and clf.patience == "auto"  # constructor untouched
     clf.fit(X_train, y_train)
     assert clf.n_iter_ == 30 and clf.best_epoch_ is None and "val_loss" not in clf.history_
 

@@ -6,13 +6,14 @@ from sklearn.datasets import load_digits
 
 from skdense import DenseClassifier
 from skdense._estimators.fit_plan import make_plan
-from skdense._estimators.params import resolve
+from skdense._estimators.params import resolve, with_data
 from skdense._estimators.targets import TargetSpec
 
 
 def plan_for(estimator, X, y, sample_weight=None, **fit_params):
     settings = resolve(estimator, fit_params)
     target = TargetSpec("multiclass", np.unique(y))
+    settings = with_data(settings, X.shape[1])  # as the fit path: "auto" resolved
     return make_plan(settings, X, y, sample_weight, target)
 
 

@@ -42,7 +42,7 @@ def test_partial_fit_epochs_equal_one_fit(iris_scaled):
 
 def test_partial_fit_learns_in_batches(iris_scaled):
     X, X_test, y, y_test = iris_scaled
-    clf = DenseClassifier((32,), learning_rate=0.01, random_state=0)
+    clf = DenseClassifier((32,), learning_rate=0.01, n_ensemble=1, random_state=0)
     classes = np.unique(y)
     rng = np.random.default_rng(0)
     for epoch in range(15):

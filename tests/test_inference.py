@@ -38,7 +38,7 @@ from skdense._inference import (
 
 ROOT = Path(__file__).resolve().parents[1]
 RTOL, ATOL = 1e-5, 1e-6
-SMALL = dict(hidden_layer_sizes=(16,), epochs=3, early_stopping=False, random_state=0)
+SMALL = dict(hidden_layer_sizes=(16,), epochs=3, early_stopping=False, n_ensemble=1, random_state=0)
 
 
 def _keras_output(est, X):

@@ -69,7 +69,7 @@ def test_autodense_params_clone_pickle_and_regression():
         "random_state": 0,
     }
     deep = est.get_params(deep=True)
-    assert deep["patience"] == 10 and deep["class_weight"] is None  # every Dense parameter is listed
+    assert deep["patience"] == "auto" and deep["class_weight"] is None  # every Dense parameter is listed
     twin = clone(est)
     assert twin.get_params(deep=False) == est.get_params(deep=False)
     est.set_params(patience=3, optimizer__beta_2=0.95)

@@ -54,7 +54,7 @@ def test_a_network_too_large_is_refused_before_it_is_built(
     data, available, nothing_built, sizes, weights_gb
 ):
     X, y = data
-    est = DenseClassifier(hidden_layer_sizes=sizes, random_state=0)
+    est = DenseClassifier(hidden_layer_sizes=sizes, n_ensemble=1, random_state=0)
     with pytest.raises(InsufficientMemoryError) as info:
         est.fit(X, y)
     message = str(info.value)

@@ -182,13 +182,13 @@ def test_keras_path_feeds_densified_minibatches(no_full_densify):
         def on_train_batch_begin(self, batch, logs=None):
             seen.append(batch)
 
-    clf = DenseClassifier((16,), epochs=3, patience=1, random_state=0, feature_scaling=True,
-                          callbacks=[Widths()]).fit(X, y)
+    clf = DenseClassifier((16,), epochs=3, patience=1, n_ensemble=1, random_state=0,
+                          feature_scaling=True, callbacks=[Widths()]).fit(X, y)
     assert clf.training_engine_ == "keras"
     assert seen and clf.n_iter_ >= 1 and len(clf.history_["val_loss"]) == clf.n_iter_
     assert max(no_full_densify) <= 64  # batches of batch_size rows
-    dense = DenseClassifier((16,), epochs=3, patience=1, random_state=0, feature_scaling=True,
-                            callbacks=[Widths()]).fit(_dense(X), y)
+    dense = DenseClassifier((16,), epochs=3, patience=1, n_ensemble=1, random_state=0,
+                            feature_scaling=True, callbacks=[Widths()]).fit(_dense(X), y)
     assert abs(clf.score(X, y) - dense.score(_dense(X), y)) < 0.1
 
 
@@ -234,7 +234,7 @@ def test_batched_predict_equals_one_call(monkeypatch):
 
 def test_predict_chunk_size_follows_the_network_width():
     X, y, _ = _problem()
-    clf = DenseClassifier((16,), epochs=1, early_stopping=False).fit(X, y)
+    clf = DenseClassifier((16,), epochs=1, early_stopping=False, n_ensemble=1).fit(X, y)
     compiled = predict_module._compiled(clf.model_)
     # input 400 + input layer 400 + hidden 16 + dropout 16 + output 1
     assert compiled.row_floats == 833

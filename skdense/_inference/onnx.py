@@ -29,6 +29,7 @@ import re
 import warnings
 
 import numpy as np
+from sklearn.base import is_classifier
 
 from .activations import ACTIVATIONS
 from .errors import UnsupportedNetwork
@@ -239,7 +240,7 @@ def _parse_dense(scope, model, inputs, custom_parsers=None):
 
     op = scope.declare_local_operator(_get_sklearn_operator_name(type(model)), model)
     op.inputs = inputs
-    if getattr(model, "_kind", None) == "classifier":
+    if is_classifier(model):
         _, decoder = _parts(model)
         classes = decoder.classes
         if decoder.task == "multilabel" or classes.dtype.kind in "iub":
