@@ -250,7 +250,7 @@ def test_batched_predict_equals_one_call(monkeypatch):
 
 def test_predict_chunk_size_follows_the_network_width():
     X, y, _ = _problem()
-    clf = DenseClassifier((16,), epochs=1, early_stopping=False).fit(X, y)
+    clf = DenseClassifier((16,), epochs=1, early_stopping=False, n_ensemble=1).fit(X, y)
     compiled = predict_module._compiled(clf.model_)
     # input 400 + input layer 400 + hidden 16 + dropout 16 + output 1
     assert compiled.row_floats == 833
