@@ -4,22 +4,22 @@ Side by side in one process, medians of repeated calls (``--repeat``):
 
 - 1-row ``predict_proba`` of the default classifier's network (one hidden
   layer of 100, ``n_ensemble=1`` and ``n_ensemble=8`` set explicitly): (a) the
-  estimator's current ``predict_proba`` (the compiled Keras forward pass), (b)
-  the NumPy path (:func:`skdense._inference.predictor_for`, the network's
-  forward and the decoding, X already validated), (c) scikit-learn's
-  ``MLPClassifier.predict_proba``;
-- the whole Pipeline: ``TabularPreprocessor`` + the NumPy path (the transform
-  and the network; the estimator's own validate step is not in it yet)
-  against ``StandardScaler + MLPClassifier``, and on a DataFrame with
-  categorical columns against ``ColumnTransformer + OneHotEncoder + MLPClassifier``;
-  today's ``Pipeline.predict_proba`` (Keras path) for reference;
+  Keras path (``keras_estimator_.predict_proba``, the compiled Keras forward
+  pass, what ``predict_proba`` ran before issue 19), (b) the estimator's
+  ``predict_proba`` (the NumPy path, X checked), (c) the NumPy forward and
+  decoding alone, (d) scikit-learn's ``MLPClassifier.predict_proba``;
+- the whole Pipeline's ``predict_proba`` (``TabularPreprocessor`` + the
+  classifier) against ``StandardScaler + MLPClassifier``, and on a DataFrame
+  with categorical columns against ``ColumnTransformer + OneHotEncoder +
+  MLPClassifier``; the transform + Keras path for reference;
 - ONNX Runtime's 1-row latency on the same Pipeline, and its largest
   difference from skdense's probabilities;
 - rows per second on 100,000 rows: the NumPy path against Keras's
   ``model.predict`` on the same network;
-- a fresh process that imports the NumPy loader, reads the saved ``.keras``
-  network and predicts one row (wall time), and how much of that is importing
-  numpy, pandas and scikit-learn themselves.
+- a fresh process that imports skdense, ``skdense.load``s a saved default
+  Pipeline (``TabularPreprocessor`` + ``DenseClassifier()``) and predicts one
+  row (wall time), and how much of that is importing numpy, pandas and
+  scikit-learn themselves.
 
 Run::
 
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from skdense import DenseClassifier, TabularPreprocessor  # noqa: E402
-from skdense._inference import network_from_keras, predictor_for  # noqa: E402
+from skdense._inference import predictor_for  # noqa: E402
 
 
 def median_ms(fn, repeat):
@@ -93,25 +93,28 @@ def main():
         est = dense(k).fit(scaled, y)
         numpy_path = predictor_for(est)
         x1 = scaled[:1].astype(np.float32)
-        t_keras = median_ms(lambda: est.predict_proba(scaled[:1]), r)
+        t_keras = median_ms(lambda: est.keras_estimator_.predict_proba(x1), r)
+        t_est = median_ms(lambda: est.predict_proba(scaled[:1]), r)
         t_numpy = median_ms(lambda: numpy_path.predict_proba(x1), r)
-        t_forward = median_ms(lambda: numpy_path.network.forward(x1), r)
-        rows.append((f"1 row, network n_ensemble={k}: Keras path (predict_proba)", t_keras, ""))
-        rows.append((f"1 row, network n_ensemble={k}: NumPy forward + decode", t_numpy,
-                     f"{t_keras / t_numpy:.0f}x faster than Keras; {t_mlp / t_numpy:.1f}x MLP"))
-        rows.append((f"1 row, network n_ensemble={k}: NumPy forward alone", t_forward, ""))
+        rows.append((f"1 row, n_ensemble={k}: Keras path (before)", t_keras, ""))
+        rows.append((f"1 row, n_ensemble={k}: est.predict_proba (NumPy)", t_est,
+                     f"{t_keras / t_est:.0f}x faster than Keras; {t_mlp / t_est:.1f}x MLP's speed"))
+        rows.append((f"1 row, n_ensemble={k}: NumPy forward + decode alone", t_numpy, ""))
     rows.append(("1 row, sklearn MLPClassifier.predict_proba", t_mlp, ""))
 
     # Whole pipelines.
     for k in (1, 8):
         pipe = make_pipeline(TabularPreprocessor(), dense(k)).fit(X, y)
-        pre, predictor = pipe[0], predictor_for(pipe[-1])
-        t_pipe_keras = median_ms(lambda: pipe.predict_proba(row_frame), r)
-        t_pipe_numpy = median_ms(lambda: predictor.predict_proba(pre.transform(row_frame)), r)
+        pre, ke = pipe[0], pipe[-1].keras_estimator_
+        t_pipe_keras = median_ms(
+            lambda: ke.predict_proba(pre.transform(row_frame).astype(np.float32)), r)
+        t_pipe_numpy = median_ms(lambda: pipe.predict_proba(row_frame), r)
         t_pre = median_ms(lambda: pre.transform(row_frame), r)
         t_pre_ct = median_ms(lambda: pre._transform_with_column_transformer(row_frame), r)
-        rows.append((f"Pipeline n_ensemble={k}, DataFrame row: today (Keras)", t_pipe_keras, ""))
-        rows.append((f"Pipeline n_ensemble={k}, DataFrame row: NumPy path", t_pipe_numpy, ""))
+        rows.append((f"Pipeline n_ensemble={k}, DataFrame row: transform + Keras (before)",
+                     t_pipe_keras, ""))
+        rows.append((f"Pipeline n_ensemble={k}, DataFrame row: pipe.predict_proba",
+                     t_pipe_numpy, f"{t_pipe_keras / t_pipe_numpy:.0f}x faster"))
         if k == 1:
             rows.append(("  TabularPreprocessor.transform, 1 row (direct)", t_pre,
                          f"{t_pre_ct / t_pre:.0f}x faster"))
@@ -122,9 +125,8 @@ def main():
     rows.append(("StandardScaler + MLPClassifier, DataFrame row",
                  median_ms(lambda: sk_pipe.predict_proba(row_frame), r), ""))
     pipe_m = make_pipeline(TabularPreprocessor(), dense(1)).fit(mixed, y)
-    pre_m, pred_m = pipe_m[0], predictor_for(pipe_m[-1])
-    rows.append(("Pipeline (categorical DataFrame row): NumPy path",
-                 median_ms(lambda: pred_m.predict_proba(pre_m.transform(row_mixed)), r), ""))
+    rows.append(("Pipeline (categorical DataFrame row): pipe.predict_proba",
+                 median_ms(lambda: pipe_m.predict_proba(row_mixed), r), ""))
     num = list(X.columns)
     ct = ColumnTransformer([("num", StandardScaler(), num),
                             ("cat", OneHotEncoder(handle_unknown="ignore"), ["city", "plan"])])
@@ -155,7 +157,7 @@ def main():
     big = np.tile(scaled, (100_000 // len(scaled) + 1, 1))[:100_000].astype(np.float32)
     for k in (1, 8):
         est = dense(k).fit(scaled, y)
-        net = network_from_keras(est.model_)
+        net = est._numpy_predictor_.network
         est.model_.predict(big[:1000], verbose=0)
         t_k = median_ms(lambda: est.model_.predict(big, batch_size=8192, verbose=0), 3) / 1e3
         t_n = median_ms(lambda: net.predict(big), 3) / 1e3
@@ -164,22 +166,26 @@ def main():
         rows.append((f"100,000 rows n_ensemble={k}: NumPy (rows/s)", 100_000 / t_n,
                      f"{t_k / t_n:.1f}x Keras"))
 
-    # Cold start: a fresh process reads the .keras network and predicts one row.
+    # Cold start: a fresh process imports skdense, loads a saved default Pipeline and
+    # predicts one row.
+    import skdense
+
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "net.keras")
-        dense(1).fit(scaled, y).model_.save(path)
-        np.save(os.path.join(tmp, "row.npy"), scaled[:1])
+        path = os.path.join(tmp, "pipe.skdense")
+        skdense.save(make_pipeline(TabularPreprocessor(), DenseClassifier(epochs=20,
+                                                                          random_state=0))
+                     .fit(X, y), path)
+        X.iloc[:1].to_csv(os.path.join(tmp, "row.csv"), index=False)
         code = (
             "import time, json, sys\n"
             "t = [time.perf_counter()]\n"
             "import numpy as np; t.append(time.perf_counter())\n"
-            "import scipy.sparse, pandas; t.append(time.perf_counter())\n"
-            "import sklearn.base; t.append(time.perf_counter())\n"
-            "from skdense._inference import network_from_keras_file\n"
-            "t.append(time.perf_counter())\n"
-            f"net = network_from_keras_file({path!r}); t.append(time.perf_counter())\n"
-            f"net.predict(np.load({os.path.join(tmp, 'row.npy')!r})); "
-            "t.append(time.perf_counter())\n"
+            "import scipy.sparse, pandas as pd; t.append(time.perf_counter())\n"
+            "import sklearn.base, sklearn.pipeline; t.append(time.perf_counter())\n"
+            f"row = pd.read_csv({os.path.join(tmp, 'row.csv')!r}); t.append(time.perf_counter())\n"
+            "import skdense; t.append(time.perf_counter())\n"
+            f"pipe = skdense.load({path!r}); t.append(time.perf_counter())\n"
+            "pipe.predict_proba(row); t.append(time.perf_counter())\n"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
             "print(json.dumps(t))\n"
         )
@@ -187,20 +193,23 @@ def main():
         for _ in range(3):
             start = time.perf_counter()
             out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
-                                 capture_output=True, text=True).stdout
+                                 capture_output=True, text=True,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout
             wall = time.perf_counter() - start
             if best is None or wall < best[0]:
                 best = (wall, np.diff(__import__("json").loads(out)))
-        wall, (t_np, t_pd, t_sk, t_sd, t_load, t_pred) = best
-        rows.append(("fresh process: import, load .keras, predict 1 row (s)", wall, "s"))
-        rows.append(("  Python start-up and the rest (s)",
-                     wall - (t_np + t_pd + t_sk + t_sd + t_load + t_pred), "s"))
+        wall, (t_np, t_pd, t_sk, t_csv, t_sd, t_load, t_pred) = best
+        rows.append(("fresh process: import skdense, load Pipeline, predict 1 row (s)", wall,
+                     "s"))
+        rows.append(("  Python start-up and exit (s)",
+                     wall - (t_np + t_pd + t_sk + t_csv + t_sd + t_load + t_pred), "s"))
         rows.append(("  import numpy (s)", t_np, "s"))
         rows.append(("  import scipy.sparse, pandas (s)", t_pd, "s"))
-        rows.append(("  import sklearn.base (s)", t_sk, "s"))
-        rows.append(("  import skdense._inference (s)", t_sd, "s"))
-        rows.append(("  read .keras (h5py) (s)", t_load, "s"))
-        rows.append(("  predict 1 row (s)", t_pred, "s"))
+        rows.append(("  import sklearn.base, sklearn.pipeline (s)", t_sk, "s"))
+        rows.append(("  read the row (pandas.read_csv) (s)", t_csv, "s"))
+        rows.append(("  import skdense (s)", t_sd, "s"))
+        rows.append(("  skdense.load (skops, h5py, the NumPy network) (s)", t_load, "s"))
+        rows.append(("  predict_proba 1 row (first call) (s)", t_pred, "s"))
 
     width = max(len(name) for name, _, _ in rows)
     print(f"| {'measure':<{width}} | {'median':>12} | note |")

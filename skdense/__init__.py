@@ -24,6 +24,7 @@ __all__ = [
     "load_network",
     "make_dense_pipeline",
     "save",
+    "to_onnx",
     "__version__",
 ]
 
@@ -39,6 +40,7 @@ _LAZY = {
     "load": ".persistence",
     "load_network": ".persistence",
     "export_serving": ".persistence",
+    "to_onnx": "._inference.onnx",  # needs the optional extra: pip install "skdense[onnx]"
 }
 
 if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the real names
@@ -46,6 +48,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     from ._estimators.regressor import DenseRegressor
     from .persistence import export_serving, load, load_network, save
     from .pipeline import make_dense_pipeline
+    from ._inference.onnx import to_onnx
     from .plotting import TrainingCurveDisplay
     from .preprocessing import Flatten, TabularPreprocessor
 

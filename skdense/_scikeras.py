@@ -376,11 +376,19 @@ class _SkdenseWrapper:
             )
 
     def _predict_raw(self, X, **kwargs):
-        routed = {k: v for k, v in self.get_params().items() if k.startswith("predict__")}
-        if kwargs or routed or self._predict_callbacks:
+        if kwargs or predicts_through_keras(self):
             return super()._predict_raw(X, **kwargs)
         X, _ = self._validate_data(X=X, y=None)
         return _training.predict(self.model_, self.feature_encoder_.transform(X))
+
+
+def predicts_through_keras(keras_estimator):
+    """Whether ``keras_estimator`` must predict with Keras's ``model.predict``:
+    routed ``predict__`` arguments or predict callbacks (``callbacks``,
+    ``predict__callbacks``) act there.  The estimators' NumPy path and the
+    compiled forward pass (``_predict_raw``) both ask this."""
+    routed = any(k.startswith("predict__") for k in keras_estimator.get_params())
+    return bool(routed or getattr(keras_estimator, "_predict_callbacks", None))
 
 
 class SkdenseKerasClassifier(_SkdenseWrapper, KerasClassifier):

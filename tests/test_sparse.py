@@ -12,9 +12,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import make_pipeline
 
 from skdense import DenseClassifier, DenseRegressor
+from skdense import _training
+from skdense._inference import NumpyPredictor, network_from_keras
 from skdense._network.build import continuous_columns
 
 predict_module = importlib.import_module("skdense._training.predict")
+chunks_module = importlib.import_module("skdense._inference.chunks")  # the one chunk rule
 
 
 def _problem(rows=300, cols=400, density=0.05, seed=0):
@@ -47,7 +50,7 @@ def no_full_densify(monkeypatch):
     monkeypatch.setattr(_compressed._cs_matrix, "toarray", guard(_compressed._cs_matrix.toarray))
     monkeypatch.setattr(_coo._coo_base, "toarray", guard(_coo._coo_base.toarray))
     # < 64-row chunks (raising=False: code without chunks fails on the densify instead)
-    monkeypatch.setattr(predict_module, "CHUNK_BYTES", 4 * 32 * 1000, raising=False)
+    monkeypatch.setattr(chunks_module, "CHUNK_BYTES", 4 * 32 * 1000, raising=False)
     return calls
 
 
@@ -225,11 +228,24 @@ def test_batched_predict_equals_one_call(monkeypatch):
     clf = DenseClassifier((16,), epochs=2, random_state=0).fit(X.toarray(), y)
     reg = DenseRegressor((16,), epochs=2, random_state=0).fit(X, score)
     whole_c, whole_r = clf.predict_proba(X.toarray()), reg.predict(X)
-    monkeypatch.setattr(predict_module, "CHUNK_BYTES", 4 * 1000 * 7)  # a handful of rows
+    whole_k = _training.predict(clf.model_, X.toarray())
+    monkeypatch.setattr(chunks_module, "CHUNK_BYTES", 4 * 1000 * 7)  # a handful of rows
     assert predict_module.chunk_rows(1000) == 7
-    np.testing.assert_array_equal(clf.predict_proba(X.toarray()), whole_c)
-    np.testing.assert_array_equal(clf.predict_proba(X), whole_c)  # sparse, chunk by chunk
-    np.testing.assert_array_equal(reg.predict(X), whole_r)
+    # the NumPy path, with networks built under the small chunks
+    clf._numpy_predictor_ = NumpyPredictor(network_from_keras(clf.model_),
+                                           clf._numpy_predictor_.decoder)
+    reg._numpy_predictor_ = NumpyPredictor(network_from_keras(reg.model_),
+                                           reg._numpy_predictor_.decoder)
+    assert clf._numpy_predictor_.network._chunk < 300
+    # (BLAS may sum a block of rows in another order: float32 rounding, as
+    # tests/test_inference.py states)
+    close = dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(X.toarray()), whole_c, **close)
+    np.testing.assert_allclose(clf.predict_proba(X), whole_c, **close)  # sparse, chunk by chunk
+    np.testing.assert_allclose(reg.predict(X), whole_r, **close)
+    # the compiled Keras forward pass, with the same rule
+    np.testing.assert_allclose(_training.predict(clf.model_, X.toarray()), whole_k, **close)
+    np.testing.assert_allclose(_training.predict(clf.model_, X), whole_k, **close)
 
 
 def test_predict_chunk_size_follows_the_network_width():

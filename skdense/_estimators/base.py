@@ -12,6 +12,7 @@ is all or nothing.  This module imports no TensorFlow.
 """
 
 import contextlib
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,6 +20,7 @@ from sklearn.base import BaseEstimator, is_regressor
 from sklearn.utils import get_tags
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._inference import UnsupportedNetwork, predictor_for
 from .._network import memory
 from .._network.build import check_activation
 from . import params as _params
@@ -80,8 +82,54 @@ def _extend_history(history, n_before, new):
     }
 
 
+_UNSET = object()
+_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+_LOAD_LOCK = threading.RLock()  # one thread loads a deferred network (skdense.load)
+
+
+class _LoadedOnFirstAccess:
+    """``model_`` and ``keras_estimator_`` of an estimator that :func:`skdense.load`
+    read without TensorFlow: the first access runs the loader it left
+    (``_network_loader``: the checked Keras load and the scikeras restore) and
+    stores both in the instance, which shadows this descriptor from then on.
+
+    A non-data descriptor: after ``fit`` the attributes live in the instance's
+    ``__dict__`` as plain attributes (pickling, ``vars()`` unchanged).  Without a
+    loader the attribute is missing, as on an unfitted estimator.
+    """
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        state = obj.__dict__
+        if state.get("_network_loader") is None:
+            raise AttributeError(f"{type(obj).__name__!r} object has no attribute {self.name!r}")
+        with _LOAD_LOCK:
+            if self.name not in state:
+                try:
+                    keras_estimator = state["_network_loader"]()
+                except AttributeError as err:  # not "no such attribute" to hasattr()
+                    raise RuntimeError(f"Loading the saved network failed: {err}") from err
+                state["keras_estimator_"] = keras_estimator
+                state["model_"] = keras_estimator.model_
+                state.pop("_network_loader", None)
+        return state[self.name]
+
+
 class _DenseEstimator(BaseEstimator):
     """Parameters, data checks and the fit path shared by both estimators."""
+
+    # Plain instance attributes after fit; loaded on first access after skdense.load.
+    model_ = _LoadedOnFirstAccess()
+    keras_estimator_ = _LoadedOnFirstAccess()
+
+    def __sklearn_is_fitted__(self):
+        # Not hasattr(self, "model_"): that would load a deferred network.
+        state = vars(self)
+        return "model_" in state or state.get("_network_loader") is not None
 
     def _store(self, arguments):
         """Store each constructor argument unchanged under its own name
@@ -280,9 +328,11 @@ class _DenseEstimator(BaseEstimator):
         self.n_ensemble_ = settings.n_ensemble
         self.refit_epochs_ = refit_epochs
         self.refit_history_ = refit_history
+        vars(self).pop("_network_loader", None)  # a network loaded lazily is replaced
         self.keras_estimator_ = keras_estimator
         self.model_ = keras_estimator.model_
         self.training_engine_ = result.engine
+        self._numpy_predictor_ = _numpy_predictor(self)
 
     def _set_target_attributes(self, target):
         """Record what the target taught (the classifier's ``classes_``)."""
@@ -363,8 +413,34 @@ class _DenseEstimator(BaseEstimator):
 
     # -- inference ------------------------------------------------------------
     def _X_for_predict(self, X):
-        check_is_fitted(self, "model_")
+        """``X`` validated for predict.  A plain 2-D float ndarray of the fitted width
+        (a service's one row) takes a fast path that checks what ``validate_data``
+        would (fitted, shape, dtype, finite values, no feature names expected);
+        anything else, and any failed check, goes through ``validate_data``, whose
+        errors and warnings it keeps."""
+        state = vars(self)
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOATS
+            and X.shape[0] > 0
+            and X.shape[1] == state.get("n_features_in_")
+            and "feature_names_in_" not in state  # validate_data warns then
+            and self.__sklearn_is_fitted__()
+            and np.isfinite(X).all()
+        ):
+            return X if X.dtype == _FLOATS[0] else X.astype(np.float32)
+        check_is_fitted(self)
         return self._validate_X(X, reset=False)
+
+    def _numpy_path(self):
+        """The fitted network's :class:`~skdense._inference.NumpyPredictor`, or None
+        when it predicts through Keras (a network from ``model=``, layers the NumPy
+        path does not run, routed ``predict__`` arguments or predict callbacks)."""
+        predictor = vars(self).get("_numpy_predictor_", _UNSET)
+        if predictor is _UNSET:  # fitted by an older skdense, then pickled
+            predictor = self._numpy_predictor_ = _numpy_predictor(self)
+        return predictor
 
     def predict(self, X):
         """Predict with the fitted network.
@@ -378,9 +454,25 @@ class _DenseEstimator(BaseEstimator):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         X = self._X_for_predict(X)
+        predictor = self._numpy_path()
+        if predictor is not None:
+            return predictor.predict(X)
         return self.keras_estimator_.predict(X)
 
     def summary(self, **kwargs):
         """Print the Keras summary of the fitted network (``model_.summary()``)."""
         check_is_fitted(self, "model_")
         return self.model_.summary(**kwargs)
+
+
+def _numpy_predictor(estimator):
+    """The NumPy forward pass and decoding of a fitted estimator's network, or None
+    when it must predict through Keras (see ``_DenseEstimator._numpy_path``)."""
+    from .. import _scikeras  # the network is in memory, so TensorFlow is too
+
+    if _scikeras.predicts_through_keras(estimator.keras_estimator_):
+        return None
+    try:
+        return predictor_for(estimator)
+    except UnsupportedNetwork:
+        return None

@@ -348,4 +348,7 @@ class DenseClassifier(ClassifierMixin, _DenseEstimator):
         For a multilabel target, the probability of each label.
         """
         X = self._X_for_predict(X)
+        predictor = self._numpy_path()
+        if predictor is not None:
+            return predictor.predict_proba(X)
         return self.keras_estimator_.predict_proba(X)

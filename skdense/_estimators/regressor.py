@@ -267,9 +267,8 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         y_std : ndarray of the same shape
             Only with ``return_std=True``: the members' standard deviation.
         """
-        y_pred = super().predict(X)
         if not return_std:
-            return y_pred
+            return super().predict(X)
         members = getattr(self, "n_ensemble_", 1)
         if members < 2:
             raise ValueError(
@@ -277,8 +276,16 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
                 f"ensemble's members, but this network is a single one (n_ensemble_="
                 f"{members}). Fit with n_ensemble='auto' (the default) or n_ensemble=8."
             )
-        outputs = _training.predict_members(self.model_, self._X_for_predict(X))
-        scale = self.keras_estimator_.target_encoder_.scale_
+        X = self._X_for_predict(X)
+        predictor = self._numpy_path()
+        if predictor is not None:
+            y_pred = predictor.predict(X)
+            outputs = predictor.network.member_outputs(X)
+            scale = predictor.decoder.scale
+        else:
+            y_pred = self.keras_estimator_.predict(X)
+            outputs = _training.predict_members(self.model_, X)
+            scale = self.keras_estimator_.target_encoder_.scale_
         y_std = outputs.std(axis=1) * np.asarray(scale, dtype=np.float64)
         return y_pred, y_std.reshape(y_pred.shape)
 

@@ -55,8 +55,8 @@ class Step:
 def _rebuild(cls, values):
     step = cls.__new__(cls)
     for k, v in values.items():
-        if isinstance(v, np.ndarray):
-            v = _frozen(v)
+        if isinstance(v, np.ndarray):  # weights float32, column indices kept integer
+            v = _frozen(v) if v.dtype.kind == "f" else np.array(v, copy=True)
         object.__setattr__(step, k, v)
     return step
 

@@ -98,6 +98,37 @@ class NumpyNetwork:
 
     __call__ = predict
 
+    def member_outputs(self, x):
+        """Each ensemble member's output before their mean, float32 ``(n, k, n_outputs)``
+        (what ``DenseRegressor.predict(X, return_std=True)`` spreads), in chunks as
+        :meth:`predict`.
+
+        Raises :class:`UnsupportedNetwork` when the network does not end with the
+        members' mean (one network, or not an ensemble skdense built).
+        """
+        from .layers import MemberMean
+
+        if not self.steps or not isinstance(self.steps[-1], MemberMean):
+            raise UnsupportedNetwork("The network does not end with an ensemble's MemberMean.")
+        body = self.steps[:-1]
+
+        def forward(xb):
+            xb = np.asarray(xb, dtype=_F32)
+            for step in body:
+                xb = step(xb)
+            if xb.ndim != 3:  # (k, n, u) inside the network
+                raise UnsupportedNetwork("The network's members' outputs are not (k, n, units).")
+            return np.ascontiguousarray(xb.transpose(1, 0, 2))
+
+        if not sp.issparse(x):
+            x = np.asarray(x, dtype=_F32)
+        if x.ndim != 2 or x.shape[1] != self.n_features:
+            raise ValueError(
+                f"The network takes {self.n_features} features per row; got an input "
+                f"of shape {x.shape}. Pass X with the columns the network was trained on."
+            )
+        return chunked(x, self._chunk, forward)
+
 
 def _functional_layers(config):
     """The layer list of a functional network's config, checked to be one chain."""

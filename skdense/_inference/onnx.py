@@ -35,6 +35,7 @@ from .activations import ACTIVATIONS
 from .errors import UnsupportedNetwork
 from .decode import OutputDecoder
 from .network import network_from_keras
+from .predictor import NumpyPredictor
 
 _KERAS_SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
 
@@ -45,7 +46,8 @@ def _deps():
         import skl2onnx  # noqa: F401
     except ImportError as err:
         raise ImportError(
-            "ONNX export needs skl2onnx and onnx: pip install 'skdense[onnx]' "
+            "ONNX export needs skl2onnx and onnx, the optional extra: "
+            'pip install "skdense[onnx]" '
             f"(missing: {err.name})."
         ) from None
 
@@ -215,6 +217,9 @@ def _parts(estimator):
             "skdense: only the networks skdense builds convert. Export the Keras network "
             "with tf2onnx, or use skdense.persistence.export_serving."
         )
+    predictor = vars(estimator).get("_numpy_predictor_")
+    if isinstance(predictor, NumpyPredictor):  # after fit or skdense.load: no Keras needed
+        return predictor.network, predictor.decoder
     try:
         network = network_from_keras(estimator.model_)
     except UnsupportedNetwork as err:
@@ -234,6 +239,7 @@ def _float_input(g, var):
 
 
 def _parse_dense(scope, model, inputs, custom_parsers=None):
+    from sklearn.base import is_classifier
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType, StringTensorType
 
     from skl2onnx._parse import _get_sklearn_operator_name
@@ -527,6 +533,8 @@ def to_onnx(model, X_sample, *, target_opset=None):
     UnsupportedNetwork
         A part cannot be converted (a ``model=`` network, a quantile scaler...);
         the message names it.
+    ImportError
+        skl2onnx or onnx is not installed: ``pip install "skdense[onnx]"``.
     """
     register()
     from skl2onnx import convert_sklearn, get_latest_tested_opset_version

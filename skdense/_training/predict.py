@@ -5,8 +5,10 @@ weights as arguments, so every model of the same structure shares one trace
 and any number of rows runs without retracing.  Models the cache cannot key
 (subclassed models, several inputs or outputs) use ``model.predict``.
 
-Rows go through in chunks of :func:`chunk_rows` (a chunk's input and
-activations take about ``CHUNK_BYTES``), so memory beyond the input and the
+Rows go through in chunks of :func:`~skdense._inference.chunks.chunk_rows` (a
+chunk's input and activations take about
+:data:`skdense._inference.chunks.CHUNK_BYTES`: one rule for this path and the
+NumPy one, owned by the lower layer), so memory beyond the input and the
 output does not grow with the number of rows; a scipy sparse ``x`` is
 densified one chunk at a time.  Each row's output does not depend on the
 chunk it is in.
@@ -19,11 +21,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import load_keras, load_tf
+from .._inference.chunks import chunk_rows
+from .._inference.chunks import chunked as _chunked
 from . import cache
 from .clones import Unsupported, arch_key, clone_structure, plain_model_class
-
-
-CHUNK_BYTES = 64 << 20  # input and activations of one forward call, about
 
 
 class _Compiled(NamedTuple):
@@ -83,27 +84,6 @@ def predict_members(model, x):
 
 
 _MEMBERS = weakref.WeakKeyDictionary()  # model -> its members' model
-
-
-def chunk_rows(row_floats):
-    """Rows per forward call when one row takes ``row_floats`` values through the network."""
-    return int(max(1, CHUNK_BYTES // (4 * max(int(row_floats), 1))))
-
-
-def _chunked(x, rows, forward):
-    """``forward`` over ``x`` in chunks of ``rows`` rows (sparse chunks densified),
-    written into one preallocated output."""
-    n = x.shape[0]
-    out = None
-    for lo in range(0, max(n, 1), rows):
-        xb = x[lo:lo + rows]
-        part = forward(xb.toarray() if sp.issparse(xb) else xb)
-        if out is None:
-            if len(part) == n:
-                return part
-            out = np.empty((n, *part.shape[1:]), part.dtype)
-        out[lo:lo + len(part)] = part
-    return out
 
 
 def _row_floats(model, n_features):

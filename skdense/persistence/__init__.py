@@ -38,7 +38,10 @@ import zipfile
 import numpy as np
 
 from ._keras_files import (
+    SKDENSE_REGISTERED,
+    check_keras_config,
     check_keras_file,
+    keras_file_config,
     load_keras_model,
     open_zip,
     read_member,
@@ -185,7 +188,7 @@ def load(path, *, trusted=None):
     """
     path = os.fspath(path)
     zf = open_zip(path, "a skdense file (written by skdense.persistence.save)")
-    with zf, tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
+    with zf:
         manifest = _read_manifest(zf, path)
         n = manifest.get("estimators")
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
@@ -193,10 +196,10 @@ def load(path, *, trusted=None):
         if manifest["root"] == "estimator":
             if n != 1:
                 raise ValueError(f"{path}: an estimator file holds {n} estimators; expected 1.")
-            return _read_estimator(zf, 0, tmp, path)
+            return _read_estimator(zf, 0, path)
         skops_bytes = read_member(zf, _SKOPS_MEMBER, path)
         allowed = _trusted_skops_types(skops_bytes, trusted, path)  # before anything loads
-        estimators = [_read_estimator(zf, i, tmp, path) for i in range(n)]
+        estimators = [_read_estimator(zf, i, path) for i in range(n)]
         obj = _skops().loads(skops_bytes, trusted=allowed)
     used = set()
     obj = _resolve(obj, estimators, used, {})
@@ -425,8 +428,15 @@ def _estimator_record(est):
     return record, est.model_
 
 
-def _estimator_from_record(record, network_path, where):
-    """The estimator of :func:`_estimator_record`; ``network_path`` a checked .keras file."""
+def _estimator_from_record(record, network, where):
+    """The estimator of :func:`_estimator_record`; ``network`` its :class:`_NetworkFile`.
+
+    When the network runs in NumPy (:mod:`skdense._inference`), nothing loads
+    Keras: the estimator predicts with the NumPy forward pass and the saved
+    target decoding, and its ``model_`` and ``keras_estimator_`` are made on
+    first access (:class:`_SavedNetwork`, TensorFlow imported then).  Otherwise
+    they are made now, as they are on first access.
+    """
     if not isinstance(record, dict) or not {"class", "params", "fitted"} <= set(record):
         raise ValueError(f"{where}: not an estimator record (keys class, params, fitted).")
     classes = _estimator_classes()
@@ -457,23 +467,99 @@ def _estimator_from_record(record, network_path, where):
             )
         if key in _NOT_FITTED_ATTRIBUTES:
             raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
-    if network_path is None:
+    if network is None:
         raise ValueError(f"{where}: a fitted estimator without its network file.")
-    from .. import _scikeras
-
-    state = decode(fitted["keras_estimator"], where)
-    model = load_keras_model(network_path)
-    restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
-    keras_estimator = _scikeras.restore_estimator(est._estimator_type_name(), state, model)
+    saved = _SavedNetwork(est._estimator_type_name(), network, fitted, where)
+    keras_hooks = params.get("callbacks") is not None or any(
+        k.startswith("predict__") for k in params)  # they act in Keras's predict
+    predictor = None if keras_hooks else saved.numpy_predictor()
     vars(est).update(attributes)
     network_params = decode(fitted.get("network_params"), where)
     if network_params is not None:
         if not isinstance(network_params, dict):
             raise ValueError(f"{where}: network_params must be a dict.")
         est._network_params = network_params
-    est.keras_estimator_ = keras_estimator
-    est.model_ = keras_estimator.model_
+    if predictor is None:  # predicts through Keras: load it now
+        keras_estimator = saved()
+        est.keras_estimator_ = keras_estimator
+        est.model_ = keras_estimator.model_
+    else:
+        est._numpy_predictor_ = predictor
+        est._network_loader = saved  # model_, keras_estimator_ on first access
     return est
+
+
+class _NetworkFile:
+    """A saved estimator's ``.keras`` member, as bytes, and its configuration
+    checked without Keras (:data:`~._keras_files.SKDENSE_REGISTERED`); ``checked``
+    is False when that check refused it, and only the full check (with Keras)
+    may say why."""
+
+    def __init__(self, data, where):
+        self.data, self.where = data, where
+        self.config = keras_file_config(data, where)
+        try:
+            check_keras_config(self.config, where, registered=SKDENSE_REGISTERED)
+            self.checked = True
+        except UntrustedContentError:
+            self.checked = False
+
+    def full_check(self):
+        """The check with Keras's registry (imports Keras); raises what it refuses."""
+        check_keras_config(self.config, self.where)
+
+    def load_model(self):
+        """The Keras network, its file checked with Keras's registry first."""
+        with tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
+            path = os.path.join(tmp, "network.keras")
+            with open(path, "wb") as f:
+                f.write(self.data)
+            check_keras_file(path, self.where)
+            return load_keras_model(path)
+
+
+class _SavedNetwork:
+    """What a saved estimator's network and scikeras estimator are made from: the
+    checked ``.keras`` bytes and the record's ``fitted`` entry (still JSON).
+
+    Calling it makes them, as :func:`load` always did: the network loaded by
+    Keras (safe mode, after the configuration check), the state a ``.keras`` file
+    does not keep restored, the scikeras estimator restored around it.  Returns
+    the scikeras estimator (its ``model_`` is the network).  Plain data, so a
+    loaded estimator pickles before its first ``model_`` access too.
+    """
+
+    def __init__(self, estimator_type, network, fitted, where):
+        self.estimator_type, self.network, self.where = estimator_type, network, where
+        self.state = fitted["keras_estimator"]
+        self.network_state = fitted["network_state"]
+
+    def numpy_predictor(self):
+        """The NumPy forward pass and decoding, or None when the network or the
+        target encoding is not one the NumPy path runs (it then loads Keras)."""
+        from .._inference import NumpyPredictor, OutputDecoder, UnsupportedNetwork
+        from .._inference import network_from_keras_file
+
+        if not self.network.checked:
+            return None
+        encoder = self.state.get("target_encoder") if isinstance(self.state, dict) else None
+        try:
+            encoder = decode(encoder, self.where)
+            decoder = OutputDecoder.from_encoder_state(encoder["class"], encoder["state"])
+            network = network_from_keras_file(self.network.data)
+        except (UnsupportedNetwork, KeyError, TypeError, ValueError):
+            return None  # the Keras path loads it, and says what is wrong
+        return NumpyPredictor(network, decoder)
+
+    def __call__(self):
+        from .. import _scikeras
+
+        where = self.where
+        state = decode(self.state, where)
+        model = self.network.load_model()
+        restore_unsaved_state(
+            model, [tuple(item) for item in decode(self.network_state, where)], where)
+        return _scikeras.restore_estimator(self.estimator_type, state, model)
 
 
 def _plain_list(values, name):
@@ -562,20 +648,19 @@ def _read_manifest(zf, path):
     return manifest
 
 
-def _read_estimator(zf, i, tmp, path):
+def _read_estimator(zf, i, path):
     where = f"{path}: estimators/{i}.json"
     try:
         record = json.loads(read_member(zf, f"estimators/{i}.json", where))
     except json.JSONDecodeError as err:
         raise ValueError(f"{where} is not JSON ({err}).") from None
-    network_path = None
+    network = None
     member = f"estimators/{i}.keras"
     if member in zf.namelist():
-        network_path = os.path.join(tmp, f"{i}.keras")
-        with open(network_path, "wb") as f:
-            f.write(zf.read(member))
-        check_keras_file(network_path, f"{path}: {member}")
-    return _estimator_from_record(record, network_path, where)
+        network = _NetworkFile(zf.read(member), f"{path}: {member}")
+        if not network.checked:
+            network.full_check()  # raises, naming what it refuses
+    return _estimator_from_record(record, network, where)
 
 
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ packages), and layers that store code (``Lambda``).  What passes is loaded
 with ``safe_mode=True``.
 """
 
+import io
 import json
 import sys
 import zipfile
@@ -48,6 +49,17 @@ _CODE_LAYERS = {
 }
 
 
+# What register_skdense_objects() returns, known without importing Keras, so
+# skdense.load can check a network's configuration before predicting with it in
+# NumPy (tests/test_persistence.py fails when the two differ).  A name missing
+# here only sends a file to the full check, which imports Keras.
+SKDENSE_REGISTERED = frozenset({
+    "skdense>EnsembleDense", "skdense>EnsembleHead", "skdense>EnsembleInput",
+    "skdense>FeatureScaling", "skdense>MemberMean", "skdense>MemberMeanLoss",
+    "skdense>PeriodicEmbedding", "skdense>RandomSigns",
+})
+
+
 def register_skdense_objects():
     """Import skdense's Keras layers, loss and initializers (they register themselves)."""
     from .._network import ensemble, layers  # noqa: F401
@@ -56,10 +68,16 @@ def register_skdense_objects():
     return {k for k in keras.saving.get_custom_objects() if k.startswith("skdense>")}
 
 
-def check_keras_config(config, where):
+def check_keras_config(config, where, registered=None):
     """Refuse a Keras configuration that names anything but Keras's modelling types and
-    skdense's registered ones, or a layer that runs stored code."""
-    registered = register_skdense_objects()
+    skdense's registered ones, or a layer that runs stored code.
+
+    ``registered``: skdense's registered names; None registers them with Keras
+    (importing it) and uses those.  :func:`skdense.persistence.load` passes
+    :data:`SKDENSE_REGISTERED` to check a file without TensorFlow.
+    """
+    if registered is None:
+        registered = register_skdense_objects()
     stack = [config]
     while stack:
         node = stack.pop()
@@ -120,6 +138,19 @@ def check_keras_file(path, where):
     with zf:
         config = json.loads(read_member(zf, "config.json", where))
     check_keras_config(config, where)
+
+
+def keras_file_config(data, where):
+    """The ``config.json`` of a ``.keras`` file's bytes (no Keras needed)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ValueError(f"{where} is not a Keras .keras file: it is not a zip archive.") from None
+    with zf:
+        try:
+            return json.loads(read_member(zf, "config.json", where))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{where}: config.json is not JSON ({err}).") from None
 
 
 def load_keras_model(path):
