@@ -391,9 +391,16 @@ def test_tampered_parameter_name_refused(saved):
     with pytest.raises(UntrustedContentError, match="'predict' is not a parameter"):
         persistence.load(saved)
     del record["params"]["predict"]
-    record["fitted"]["keras_estimator"]["attributes"]["predict"] = 1
+    state = record["fitted"]["keras_estimator"]
+    for name in ("predict", "_random_state", "X_dtype_"):
+        state["params"][name] = 1
+        _rewrite(saved, "estimators/0.json", json.dumps(record))
+        with pytest.raises(ValueError, match=f"invalid parameter {name!r}"):
+            persistence.load(saved)
+        del state["params"][name]
+    state["attributes"] = {"predict": 1}  # format 1's field, beside format 2's
     _rewrite(saved, "estimators/0.json", json.dumps(record))
-    with pytest.raises(ValueError, match="invalid attribute name 'predict'"):
+    with pytest.raises(ValueError, match="has the fields"):
         persistence.load(saved)
 
 

@@ -46,6 +46,7 @@ from ._keras_files import (
     unsaved_state,
 )
 from ._errors import UntrustedContentError
+from ._state import current_state
 from ._values import decode, encode
 
 __all__ = [
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 FORMAT = "skdense"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: skdense's own fields for the scikeras estimator (1 still loads)
 
 _MANIFEST = "manifest.json"
 _SKOPS_MEMBER = "object.skops"
@@ -461,7 +462,7 @@ def _estimator_from_record(record, network_path, where):
         raise ValueError(f"{where}: a fitted estimator without its network file.")
     from .. import _scikeras
 
-    state = decode(fitted["keras_estimator"], where)
+    state = current_state(decode(fitted["keras_estimator"], where), where)
     model = load_keras_model(network_path)
     restore_unsaved_state(model, [tuple(item) for item in decode(fitted["network_state"], where)], where)
     keras_estimator = _scikeras.restore_estimator(est._estimator_type_name(), state, model)
