@@ -16,8 +16,10 @@ skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
 pass.
 
 Persistence (:mod:`skdense.persistence`) takes the scikeras estimator apart
-with :func:`estimator_state` (plain values, no network) and puts it back
-around a loaded network with :func:`restore_estimator`.
+with :func:`estimator_state` (skdense's own fields as plain values, no network,
+no scikeras attribute) and puts it back around a loaded network with
+:func:`restore_estimator` (scikeras's constructor, then the fitted attributes
+listed in :data:`SCIKERAS_PRIVATE`).
 
 Importing this module imports TensorFlow; only ``fit`` (and unpickling or
 loading a fitted estimator) does that.
