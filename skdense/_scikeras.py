@@ -16,8 +16,10 @@ skdense overrides what scikeras 0.13 gets wrong or slow under scikit-learn
 pass.
 
 Persistence (:mod:`skdense.persistence`) takes the scikeras estimator apart
-with :func:`estimator_state` (plain values, no network) and puts it back
-around a loaded network with :func:`restore_estimator`.
+with :func:`estimator_state` (skdense's own fields as plain values, no network,
+no scikeras attribute) and puts it back around a loaded network with
+:func:`restore_estimator` (scikeras's constructor, then the fitted attributes
+listed in :data:`SCIKERAS_PRIVATE`).
 
 Importing this module imports TensorFlow; only ``fit`` (and unpickling or
 loading a fitted estimator) does that.
@@ -49,17 +51,16 @@ from ._network.build import (  # noqa: E402
     learning_rate_schedule,
     training_loss,
 )
-from ._estimators.targets import (  # noqa: E402
-    ClassifierTargetEncoder,
-    RegressorTargetEncoder,
-    TargetSpec,
-)
+from ._estimators.params import is_wrapper_param  # noqa: E402
+from ._estimators.targets import TargetSpec, encoder_from_state  # noqa: E402
 
-# scikeras's private members that skdense still uses, each with why: the one list
-# (tests/test_scikeras_adapter.py fails when scikeras renames or removes one, or
-# changes a method's parameters). Everything else goes through scikeras's public
+# scikeras's private members that skdense still uses, and the fitted attributes of
+# scikeras's that skdense assigns itself, each with why: the one list
+# (tests/test_scikeras_adapter.py fails when scikeras renames or removes one, stops
+# setting one, or changes a method's parameters; and when this module uses or
+# assigns one that is not listed). Everything else goes through scikeras's public
 # API: the constructor and its routed parameters, initialize, get_params/set_params,
-# predict/predict_proba, model_, feature_encoder_, target_encoder_, history_.
+# predict/predict_proba, and reading model_, feature_encoder_, target_encoder_.
 # (name, parameters of the method or None for an attribute scikeras sets, why)
 SCIKERAS_PRIVATE = (
     ("_ensure_compiled_model", ("self",),
@@ -76,12 +77,22 @@ SCIKERAS_PRIVATE = (
     ("_check_model_compatibility", ("self", "y"),
      "checks the encoded target against the network's outputs, as scikeras's fit would"),
     ("_initialize_callbacks", ("self",),
-     "instantiates callbacks given as classes with routed callbacks__ arguments"),
+     "instantiates callbacks given as classes with routed callbacks__ arguments; "
+     "also makes a restored estimator's _fit_callbacks and _predict_callbacks"),
     ("_fit_callbacks", None, "the callbacks _initialize_callbacks made, for training"),
     ("_predict_callbacks", None, "whether predict must take scikeras's own path"),
-    ("_random_state", None,
-     "set to None on a restored estimator (skdense seeds; scikeras would switch TF op "
-     "determinism on)"),
+    # Assigned by skdense: a restored estimator (restore_estimator) is made fitted
+    # with these, and skdense's training records the curves (_train_built).
+    ("model_", None, "a restored estimator's network, loaded from the file"),
+    ("target_encoder_", None, "a restored estimator's target encoder (skdense's own class)"),
+    ("feature_encoder_", None,
+     "a restored estimator's feature encoder (scikeras's FunctionTransformer, fitted)"),
+    ("history_", None, "the curves of skdense's training, which scikeras's fit would record"),
+    ("X_dtype_", None,
+     "checked by scikeras's _validate_data when a restored estimator predicts"),
+    ("X_shape_", None,
+     "its feature shape checked by _validate_data when a restored estimator predicts"),
+    ("n_features_in_", None, "recorded by the sparse-X override of _validate_data"),
 )
 
 
@@ -401,95 +412,84 @@ class SkdenseKerasRegressor(_SkdenseWrapper, KerasRegressor):
 
 # -- persistence: the scikeras estimator without its network, and back ---------
 
-_BUILDER = "skdense.build_dense_network"  # the `model` parameter of skdense's own network
-_TARGET_ENCODERS = {
-    "ClassifierTargetEncoder": ClassifierTargetEncoder,
-    "RegressorTargetEncoder": RegressorTargetEncoder,
-}
-# Kept aside: the network, the encoders and the curves are stored on their own.
-_NOT_ATTRIBUTES = ("model_", "target_encoder_", "feature_encoder_", "history_")
+# The fields of estimator_state, each skdense's (docs/persistence.md):
+# params: the wrapper's parameters that skdense sets (params.is_wrapper_param);
+# target: the TargetSpec; target_encoder: the encoder's state(); n_features_in and
+# X_dtype: what predict's input is checked against; history: the last run's curves.
+STATE_FIELDS = ("params", "target", "target_encoder", "n_features_in", "X_dtype", "history")
 
 
 def estimator_state(est):
     """Everything but the network that :func:`restore_estimator` needs: a dict of plain
     values (numbers, strings, tuples, lists, dicts, arrays, dtypes and the Keras loss,
-    optimizer or schedule objects among the parameters).
+    optimizer or schedule objects among the parameters), with the keys
+    :data:`STATE_FIELDS`; none is a scikeras attribute.
 
     Raises ValueError for a network that skdense did not build (``model=``):
     only skdense's builder is named in the file, never code.
     """
     params = est.get_params()
-    if params.pop("model") is not build_dense_network:
+    if params["model"] is not build_dense_network:
         raise ValueError(
             "This estimator's network comes from model= (a Keras model or a builder "
             "function), which the safe format cannot name without storing code. Save "
             "it with pickle/joblib for a destination you trust, or save the network "
             "alone with est.model_.save(path)."
         )
-    target = params.pop("target")
     feature_encoder = est.feature_encoder_
     if type(feature_encoder).__name__ != "FunctionTransformer" or feature_encoder.func is not None:
         raise ValueError(
             f"Unexpected feature encoder {feature_encoder!r}: skdense passes features "
             "through unchanged."
         )
-    encoder = est.target_encoder_
+    target = est.target
     return {
-        "params": params,
+        "params": {k: v for k, v in params.items() if is_wrapper_param(k)},
         "target": {
             "task": target.task,
             "classes": target.classes,
             "standardize": target.standardize,
         },
-        "attributes": {
-            k: v
-            for k, v in vars(est).items()
-            if k.endswith("_") and not k.startswith("_") and k not in _NOT_ATTRIBUTES
-        },
+        "target_encoder": est.target_encoder_.state(),
+        "n_features_in": int(feature_encoder.n_features_in_),
+        "X_dtype": np.dtype(est.X_dtype_),
         "history": {k: list(v) for k, v in est.history_.items()},
-        "target_encoder": {"class": type(encoder).__name__, "state": dict(vars(encoder))},
-        "n_features_in": est.feature_encoder_.n_features_in_,
     }
 
 
 def restore_estimator(estimator_type, state, model):
     """The fitted scikeras estimator of :func:`estimator_state`, around ``model`` (a
-    loaded network): it predicts as the saved one did; ``model_`` is ``model``."""
+    loaded network): it predicts, and trains on, as the saved one did; ``model_`` is
+    ``model``.
+
+    Made with scikeras's public constructor; the fitted attributes it then assigns
+    are listed in :data:`SCIKERAS_PRIVATE`.
+    """
     from sklearn.preprocessing import FunctionTransformer
 
-    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
-    encoder_state = state["target_encoder"]
-    _check_names(state["params"], "parameter", fitted=False)
-    _check_names(state["attributes"], "attribute", fitted=True)
-    _check_names(encoder_state["state"], "target encoder attribute", fitted=None)
-    target = TargetSpec(**state["target"])
-    est = cls(target=target, model=build_dense_network, **state["params"])
-    vars(est).update(state["attributes"])
-    try:
-        encoder_cls = _TARGET_ENCODERS[encoder_state["class"]]
-    except KeyError:
+    if not isinstance(state, dict) or set(state) != set(STATE_FIELDS):
         raise ValueError(
-            f"Unknown target encoder {encoder_state['class']!r}; skdense knows "
-            f"{sorted(_TARGET_ENCODERS)}."
-        ) from None
-    encoder = encoder_cls.__new__(encoder_cls)
-    vars(encoder).update(encoder_state["state"])
-    est.target_encoder_ = encoder
-    est.feature_encoder_ = FunctionTransformer()
-    est.feature_encoder_.n_features_in_ = int(state["n_features_in"])
-    est.history_ = defaultdict(list, {k: list(v) for k, v in state["history"].items()})
-    est._random_state = None
+            f"The saved scikeras estimator has the fields {sorted(state)}; expected "
+            f"{sorted(STATE_FIELDS)}."
+        )
+    params = state["params"]
+    for name in params:
+        if not (isinstance(name, str) and name.isidentifier() and is_wrapper_param(name)):
+            raise ValueError(f"The saved scikeras estimator has an invalid parameter {name!r}.")
+    target = TargetSpec(**state["target"])
+    encoder = encoder_from_state(state["target_encoder"])
+    if encoder.state()["task"] != target.task:
+        raise ValueError(
+            f"The saved target encoder is for {encoder.state()['task']!r}, the target "
+            f"for {target.task!r}."
+        )
+    n_features, dtype = int(state["n_features_in"]), np.dtype(state["X_dtype"])
+    cls = SkdenseKerasClassifier if estimator_type == "classifier" else SkdenseKerasRegressor
+    est = cls(target=target, model=build_dense_network, **params)
     est.model_ = model
+    est.target_encoder_ = encoder
+    est.feature_encoder_ = FunctionTransformer().fit(np.zeros((0, n_features), dtype=dtype))
+    est.X_dtype_, est.X_shape_ = dtype, (0, n_features)  # the rows are not kept
+    est.history_ = defaultdict(list, {k: list(v) for k, v in state["history"].items()})
     est._initialize_callbacks()
     return est
-
-
-def _check_names(mapping, what, fitted):
-    """Names from a file are data: plain identifiers, fitted ones ending in '_', so
-    none can replace a method."""
-    for name in mapping:
-        ok = isinstance(name, str) and name.isidentifier() and not name.startswith("_")
-        if ok and fitted is not None:
-            ok = name.endswith("_") == fitted
-        if not ok:
-            raise ValueError(f"The saved scikeras estimator has an invalid {what} name {name!r}.")

@@ -208,6 +208,112 @@ def test_file_is_plain_json_and_keras(fitted, tmp_path):
     assert classes["data"] == ["setosa", "versicolor", "virginica"]
 
 
+# What scikeras sets on its estimators (fitted attributes, private state) and its
+# parameters that skdense never sets: none belongs in a file skdense writes.
+SCIKERAS_NAMES = (
+    "target_type_", "y_dtype_", "y_ndim_", "X_dtype_", "X_shape_", "n_outputs_expected_",
+    "model_n_outputs_", "n_classes_", "skdense_task_", "skdense_units_", "feature_encoder_",
+    "target_encoder_", "_random_state", "_fit_callbacks", "_predict_callbacks", "build_fn",
+    "run_eagerly", "validation_batch_size", "ClassifierTargetEncoder", "RegressorTargetEncoder",
+)
+ENCODER_FIELDS = {
+    "classification": {"task", "classes", "one_hot"},
+    "regression": {"task", "standardize", "y_ndim", "mean", "scale"},
+}
+
+
+def _keys(node):
+    """Every dict key in a JSON value, at any depth."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _keys(value)
+
+
+@pytest.mark.parametrize("case", ["multiclass-strings", "binary", "multi-output"])
+def test_file_holds_skdense_fields_not_scikeras_attributes(case, fitted, tmp_path):
+    from skdense._estimators.params import is_wrapper_param
+    from skdense._scikeras import STATE_FIELDS
+
+    est, X, y = fitted(case)
+    path = tmp_path / "est.skdense"
+    persistence.save(est, path)
+    with zipfile.ZipFile(path) as zf:
+        text = zf.read("estimators/0.json").decode()
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["format_version"] == persistence.FORMAT_VERSION == 2
+    for name in SCIKERAS_NAMES:
+        assert f'"{name}"' not in text, name
+    state = json.loads(text)["fitted"]["keras_estimator"]
+    assert set(state) == set(STATE_FIELDS)
+    assert set(state["target"]) == {"task", "classes", "standardize"}
+    family = "regression" if state["target"]["task"] == "regression" else "classification"
+    assert set(state["target_encoder"]) == ENCODER_FIELDS[family]
+    assert state["X_dtype"] == {"__dtype__": "<f4"}
+    assert state["n_features_in"] == est.n_features_in_
+    assert all(is_wrapper_param(k) for k in state["params"]), sorted(state["params"])
+    # no fitted or private attribute name anywhere in it (tags such as __tuple__ aside)
+    odd = {k for k in _keys(state) if not k.startswith("__") and (k.endswith("_") or k.startswith("_"))}
+    assert odd == set()
+
+
+def _v1_states():
+    """(file, estimator index, decoded format-1 state) of the files in tests/data/saved."""
+    from skdense.persistence._values import decode
+
+    for path in sorted((Path(__file__).parent / "data" / "saved").glob("*.skdense")):
+        with zipfile.ZipFile(path) as zf:
+            assert json.loads(zf.read("manifest.json"))["format_version"] == 1
+            for name in zf.namelist():
+                if name.endswith(".json") and name.startswith("estimators/"):
+                    fitted = json.loads(zf.read(name))["fitted"]
+                    if fitted is not None:
+                        yield path.name, name, decode(fitted["keras_estimator"], name)
+
+
+def test_format_1_state_converts_to_skdense_fields():
+    """Files of format 1 (tests/data/saved, written by e99d76d) held the scikeras
+    estimator's attributes; state_from_v1 turns them into format 2's fields, and the
+    target encoder rebuilt from those is the saved one, attribute for attribute.
+    (That these files load and predict bit for bit: tests/test_reference.py.)"""
+    from skdense._estimators.params import is_wrapper_param
+    from skdense._estimators.targets import encoder_from_state
+    from skdense._scikeras import STATE_FIELDS
+    from skdense.persistence._state import current_state, state_from_v1
+
+    seen = set()
+    for file, member, old in _v1_states():
+        new = state_from_v1(old, member)
+        assert set(new) == set(STATE_FIELDS), file
+        assert current_state(old, member).keys() == new.keys()
+        assert current_state(new, member) is new  # format 2 as it is
+        assert all(is_wrapper_param(k) for k in new["params"])
+        assert {k for k in old["params"] if not is_wrapper_param(k)} <= {
+            "build_fn", "warm_start", "random_state", "validation_batch_size",
+            "validation_split", "shuffle", "run_eagerly", "class_weight",
+        }
+        assert new["X_dtype"] == old["attributes"]["X_dtype_"] == np.dtype("float32")
+        assert new["n_features_in"] == old["n_features_in"] == old["attributes"]["n_features_in_"]
+        assert new["history"] == old["history"] and new["target"] == old["target"]
+        encoder = encoder_from_state(new["target_encoder"])
+        saved = old["target_encoder"]
+        assert type(encoder).__name__ == saved["class"]
+        assert vars(encoder).keys() == saved["state"].keys()
+        for key, value in saved["state"].items():
+            got = vars(encoder)[key]
+            assert type(got) is type(value) and np.array_equal(got, value), (file, key)
+            assert np.asarray(got).dtype == np.asarray(value).dtype, (file, key)
+        seen.add(saved["class"])
+    assert seen == {"ClassifierTargetEncoder", "RegressorTargetEncoder"}
+    with pytest.raises(ValueError, match="unknown target encoder 'os.system'"):
+        state_from_v1({**old, "target_encoder": {"class": "os.system", "state": {}}}, "x")
+    with pytest.raises(ValueError, match="format-1 estimator state without"):
+        state_from_v1({**old, "attributes": {}}, "x")
+
+
 def _frame(n=120, seed=0):
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(
@@ -391,15 +497,17 @@ def test_tampered_parameter_name_refused(saved):
     with pytest.raises(UntrustedContentError, match="'predict' is not a parameter"):
         persistence.load(saved)
     del record["params"]["predict"]
-    record["fitted"]["keras_estimator"]["attributes"]["predict"] = 1
+    state = record["fitted"]["keras_estimator"]
+    for name in ("predict", "_random_state", "X_dtype_"):
+        state["params"][name] = 1
+        _rewrite(saved, "estimators/0.json", json.dumps(record))
+        with pytest.raises(ValueError, match=f"invalid parameter {name!r}"):
+            persistence.load(saved)
+        del state["params"][name]
+    state["attributes"] = {"predict": 1}  # format 1's field, beside format 2's
     _rewrite(saved, "estimators/0.json", json.dumps(record))
-    # The scikeras estimator's state is restored, and checked, when first needed:
-    # load predicts without it (NumPy), model_ / keras_estimator_ / partial_fit restore it.
-    loaded = persistence.load(saved)
-    with pytest.raises(ValueError, match="invalid attribute name 'predict'"):
-        loaded.keras_estimator_
-    with pytest.raises(ValueError, match="invalid attribute name 'predict'"):
-        loaded.model_
+    with pytest.raises(ValueError, match="has the fields"):
+        persistence.load(saved)
 
 
 def _lambda_network(tmp_path):

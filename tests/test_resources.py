@@ -54,6 +54,7 @@ def test_a_network_too_large_is_refused_before_it_is_built(
     data, available, nothing_built, sizes, weights_gb
 ):
     X, y = data
+    # one network (n_ensemble='auto' would make 8 members of it: the estimate below is of one)
     est = DenseClassifier(hidden_layer_sizes=sizes, n_ensemble=1, random_state=0)
     with pytest.raises(InsufficientMemoryError) as info:
         est.fit(X, y)
@@ -127,6 +128,8 @@ def test_a_users_model_is_checked_once_built(data, available):
         {"hidden_layer_sizes": (6, 4), "n_ensemble": 3, "ensemble_adapters": "mini"},
         {"hidden_layer_sizes": (6, 4), "n_ensemble": 3, "ensemble_adapters": "full"},
         {"hidden_layer_sizes": (6, 4), "n_ensemble": 3, "ensemble_adapters": "none"},
+        {"hidden_layer_sizes": (5,), "feature_scaling": True, "numeric_embedding": "periodic",
+         "n_ensemble": 2, "ensemble_adapters": "full"},
     ],
 )
 def test_the_weights_counted_are_those_the_network_has(kwargs):

@@ -34,3 +34,22 @@ def test_no_other_private_scikeras_member_is_used():
     used = set(re.findall(r"(?:\best|\bself|super\(\))\.(_[a-z][a-z_]*)", source))
     own = {name for name in used if name in vars(_scikeras._SkdenseWrapper)}
     assert used - own - listed == set()
+
+
+def test_every_scikeras_attribute_the_adapter_assigns_is_listed():
+    """`est.x_ = ...`/`self.x_ = ...` (also in a tuple) of a fitted or private
+    attribute in the adapter: each one is listed, so the test above covers it."""
+    import re
+
+    from skdense import _scikeras
+
+    listed = {name for name, _, _ in _scikeras.SCIKERAS_PRIVATE}
+    source = inspect.getsource(_scikeras)
+    assigned = set()
+    for targets in re.findall(r"^\s*((?:(?:est|self)\.\w+\s*,\s*)*(?:est|self)\.\w+)\s*=[^=]",
+                              source, flags=re.M):
+        assigned.update(re.findall(r"(?:est|self)\.(\w+)", targets))
+    scikeras_owned = {n for n in assigned if n.endswith("_") or n.startswith("_")}
+    assert scikeras_owned, "the pattern found no assignment"
+    assert {"model_", "target_encoder_", "X_dtype_"} <= scikeras_owned
+    assert scikeras_owned - listed == set()

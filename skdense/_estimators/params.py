@@ -123,6 +123,17 @@ def is_routed(name):
     return "__" in name and name.split("__", 1)[0] in ROUTING_PREFIXES
 
 
+# The scikeras estimator's parameters that skdense sets under these names
+# (``_scikeras._estimator_params``); with the routed ones (``model__...``,
+# ``optimizer__...``), what a saved file keeps of its parameters.  The others
+# keep scikeras's defaults, which skdense's training does not read.
+WRAPPER_PARAMS = ("optimizer", "loss", "metrics", "batch_size", "epochs", "verbose", "callbacks")
+
+
+def is_wrapper_param(name):
+    return name in WRAPPER_PARAMS or is_routed(name)
+
+
 class Settings(types.SimpleNamespace):
     """One fit's parameters, validated, by name: ``settings.patience``.
 

@@ -152,6 +152,26 @@ class ClassifierTargetEncoder(TransformerMixin, BaseEstimator):
             "skdense_units_": units,
         }
 
+    def state(self):
+        """The fitted encoder as named plain values (what a saved file holds):
+        ``task``, ``classes`` (the fitted classes; a multilabel target's column
+        indices) and ``one_hot``."""
+        return {"task": self.task, "classes": self.classes_, "one_hot": bool(self.one_hot)}
+
+    @classmethod
+    def from_state(cls, state):
+        """The fitted encoder of :meth:`state`."""
+        task, classes = state["task"], np.asarray(state["classes"])
+        if task not in ("binary", "multiclass", "multilabel"):
+            raise ValueError(f"Unknown classification task {task!r}.")
+        encoder = cls(
+            task=task, classes=None if task == "multilabel" else classes,
+            one_hot=bool(state["one_hot"]),
+        )
+        encoder.classes_ = classes
+        encoder.n_classes_ = len(classes)
+        return encoder
+
 
 class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
     """Numeric targets <-> a float32 (n_samples, n_outputs) matrix.
@@ -196,3 +216,39 @@ class RegressorTargetEncoder(TransformerMixin, BaseEstimator):
             "skdense_task_": "regression",
             "skdense_units_": self.n_outputs_,
         }
+
+    def state(self):
+        """The fitted encoder as named plain values (what a saved file holds):
+        ``task`` ('regression'), ``standardize``, ``y_ndim`` (1: predictions
+        are 1-D) and, per output, ``mean`` and ``scale`` (float64)."""
+        return {
+            "task": "regression",
+            "standardize": bool(self.standardize),
+            "y_ndim": int(self.y_ndim_),
+            "mean": np.asarray(self.mean_, dtype=np.float64),
+            "scale": np.asarray(self.scale_, dtype=np.float64),
+        }
+
+    @classmethod
+    def from_state(cls, state):
+        """The fitted encoder of :meth:`state`."""
+        mean = np.asarray(state["mean"], dtype=np.float64)
+        scale = np.asarray(state["scale"], dtype=np.float64)
+        y_ndim = int(state["y_ndim"])
+        if mean.ndim != 1 or mean.shape != scale.shape or y_ndim not in (1, 2):
+            raise ValueError(
+                f"A regression target's state needs mean and scale of one shape (n_outputs,) "
+                f"and y_ndim 1 or 2; got shapes {mean.shape}, {scale.shape} and y_ndim {y_ndim}."
+            )
+        encoder = cls(standardize=bool(state["standardize"]))
+        encoder.y_ndim_ = y_ndim
+        encoder.n_outputs_ = len(mean)
+        encoder.mean_ = mean
+        encoder.scale_ = scale
+        return encoder
+
+
+def encoder_from_state(state):
+    """The fitted target encoder of a ``state()`` (its ``task`` names the class)."""
+    cls = RegressorTargetEncoder if state.get("task") == "regression" else ClassifierTargetEncoder
+    return cls.from_state(state)

@@ -49,22 +49,18 @@ class OutputDecoder:
     @classmethod
     def from_target_encoder(cls, encoder):
         """The decoder of a fitted skdense target encoder (the scikeras estimator's
-        ``target_encoder_``), read from its attributes only: also works on an encoder
-        rebuilt from a saved file's state."""
-        state = vars(encoder)
-        name = type(encoder).__name__
-        return cls.from_encoder_state(name, state)
+        ``target_encoder_``), from its ``state()``."""
+        return cls.from_encoder_state(encoder.state())
 
     @classmethod
-    def from_encoder_state(cls, class_name, state):
-        """The decoder from a target encoder's class name and ``vars()`` (the
-        ``target_encoder`` entry that :mod:`skdense.persistence` stores)."""
-        if class_name == "ClassifierTargetEncoder":
-            return cls(state["task"], classes=state["classes_"])
-        if class_name == "RegressorTargetEncoder":
-            return cls("regression", mean=state["mean_"], scale=state["scale_"],
-                       ravel=state["y_ndim_"] == 1)
-        raise ValueError(f"Unknown target encoder {class_name!r}.")
+    def from_encoder_state(cls, state):
+        """The decoder from a target encoder's ``state()`` (the ``target_encoder``
+        entry that :mod:`skdense.persistence` stores): no encoder, no TensorFlow."""
+        task = state.get("task")
+        if task == "regression":
+            return cls("regression", mean=state["mean"], scale=state["scale"],
+                       ravel=state["y_ndim"] == 1)
+        return cls(task, classes=state["classes"])
 
     def predict_proba(self, raw):
         """Class probabilities ``(n, n_classes)``, float64 (binary: two columns)."""

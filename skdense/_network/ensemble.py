@@ -28,11 +28,12 @@ model saves, loads and pickles.  Importing this module imports Keras.
 import math
 
 from .._backend import load_keras
+from . import sizes
 
 keras = load_keras()
 ops = keras.ops
 
-ADAPTERS = ("mini", "full", "none")
+ADAPTERS = tuple(sizes.ADAPTER_LAYOUT)  # ("mini", "full", "none")
 _SCALING_INITS = ("ones", "random_signs", "normal")
 
 
@@ -90,9 +91,10 @@ class EnsembleInput(keras.layers.Layer):
 
     def build(self, input_shape):
         self.r = None
-        if self.scaling is not None:
+        shapes = sizes.ensemble_input_shapes(self.k, int(input_shape[-1]), self.scaling is not None)
+        if "r" in shapes:
             self.r = self.add_weight(
-                shape=(self.k, int(input_shape[-1])),
+                shape=shapes["r"],
                 initializer=_scaling_initializer(self.scaling, self.seed),
                 name="r",
             )
@@ -170,9 +172,12 @@ class EnsembleDense(keras.layers.Layer):
         self.seed = seed
 
     def build(self, input_shape):
-        d_in = int(input_shape[-1])
+        shapes = sizes.ensemble_dense_shapes(
+            self.k, int(input_shape[-1]), self.units, self.scale_in, self.scale_out,
+            self.member_bias,
+        )
         self.kernel = self.add_weight(
-            shape=(d_in, self.units),
+            shape=shapes["kernel"],
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             name="kernel",
@@ -180,18 +185,18 @@ class EnsembleDense(keras.layers.Layer):
         self.r = self.s = None
         if self.scale_in:
             self.r = self.add_weight(
-                shape=(self.k, d_in),
+                shape=shapes["r"],
                 initializer=_scaling_initializer(self.scale_in_init, _seed(self.seed, 0)),
                 name="r",
             )
         if self.scale_out:
             self.s = self.add_weight(
-                shape=(self.k, self.units),
+                shape=shapes["s"],
                 initializer=_scaling_initializer(self.scale_out_init, _seed(self.seed, 1)),
                 name="s",
             )
         self.bias = self.add_weight(
-            shape=(self.k, self.units) if self.member_bias else (self.units,),
+            shape=shapes["bias"],
             initializer="zeros",
             name="bias",
         )
@@ -255,14 +260,15 @@ class EnsembleHead(keras.layers.Layer):
 
     def build(self, input_shape):
         d = int(input_shape[-1])
+        shapes = sizes.ensemble_head_shapes(self.k, d, self.units)
         limit = math.sqrt(6.0 / (d + self.units))
         self.kernel = self.add_weight(
-            shape=(self.k, d, self.units),
+            shape=shapes["kernel"],
             initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
             regularizer=self.kernel_regularizer,
             name="kernel",
         )
-        self.bias = self.add_weight(shape=(self.k, self.units), initializer="zeros", name="bias")
+        self.bias = self.add_weight(shape=shapes["bias"], initializer="zeros", name="bias")
 
     def call(self, inputs):
         return self.activation(ops.einsum("nkd,kdu->nku", inputs, self.kernel) + self.bias)
@@ -382,13 +388,14 @@ def ensemble_layers(
     if int(k) < 1:
         raise ValueError(f"k (the number of ensemble members) must be >= 1; got {k!r}.")
     k = int(k)
+    layout = sizes.ADAPTER_LAYOUT[adapters]
     x = EnsembleInput(
         k,
-        scaling="random_signs" if adapters == "mini" else None,
+        scaling="random_signs" if layout["input_scale"] else None,
         seed=_seed(seed, 3000),
         name="members",
     )(x)
-    full = adapters == "full"
+    full = layout["member_adapters"]
     for i, units in enumerate(hidden_layer_sizes, start=1):
         x = EnsembleDense(
             units,

@@ -8,6 +8,7 @@ Importing this module imports Keras; only the network builder (at fit) and
 import math
 
 from .._backend import load_keras
+from . import sizes
 
 keras = load_keras()
 ops = keras.ops
@@ -22,9 +23,8 @@ class FeatureScaling(keras.layers.Layer):
     """
 
     def build(self, input_shape):
-        self.scale = self.add_weight(
-            shape=(input_shape[-1],), initializer="ones", name="scale"
-        )
+        shapes = sizes.feature_scaling_shapes(int(input_shape[-1]))
+        self.scale = self.add_weight(shape=shapes["scale"], initializer="ones", name="scale")
 
     def call(self, inputs):
         return inputs * self.scale
@@ -52,7 +52,8 @@ class PeriodicEmbedding(keras.layers.Layer):
     seed : int or None
     """
 
-    def __init__(self, indices, n_frequencies=16, embedding_dim=16, sigma=1.0, seed=None, **kwargs):
+    def __init__(self, indices, n_frequencies=sizes.EMBEDDING_FREQUENCIES,
+                 embedding_dim=sizes.EMBEDDING_DIM, sigma=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.indices = [int(i) for i in indices]
         self.n_frequencies = int(n_frequencies)
@@ -64,22 +65,23 @@ class PeriodicEmbedding(keras.layers.Layer):
         n_in = int(input_shape[-1])
         embedded = set(self.indices)
         self._rest = [j for j in range(n_in) if j not in embedded]
-        f, k, d = len(self.indices), self.n_frequencies, self.embedding_dim
+        k, d = self.n_frequencies, self.embedding_dim
+        shapes = sizes.periodic_embedding_shapes(len(self.indices), k, d)
         seed = self.seed
         self.frequencies = self.add_weight(
-            shape=(f, k),
+            shape=shapes["frequencies"],
             initializer=keras.initializers.RandomNormal(stddev=self.sigma, seed=seed),
             name="frequencies",
         )
         limit = math.sqrt(6.0 / (2 * k + d))
         self.kernel = self.add_weight(
-            shape=(f, 2 * k, d),
+            shape=shapes["kernel"],
             initializer=keras.initializers.RandomUniform(
                 -limit, limit, seed=None if seed is None else seed + 1
             ),
             name="kernel",
         )
-        self.bias = self.add_weight(shape=(f, d), initializer="zeros", name="bias")
+        self.bias = self.add_weight(shape=shapes["bias"], initializer="zeros", name="bias")
 
     def call(self, inputs):
         x = ops.take(inputs, self.indices, axis=1)  # (n, f)
@@ -92,8 +94,9 @@ class PeriodicEmbedding(keras.layers.Layer):
         return ops.concatenate([ops.take(inputs, self._rest, axis=1), emb], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        n_in = int(input_shape[-1])
-        n_out = n_in - len(self.indices) + len(self.indices) * self.embedding_dim
+        n_out = sizes.periodic_embedding_width(
+            int(input_shape[-1]), len(self.indices), self.embedding_dim
+        )
         return (input_shape[0], n_out)
 
     def get_config(self):

@@ -26,6 +26,8 @@ import os
 from dataclasses import dataclass
 
 from .._training.engine import eval_rows as validation_chunk_rows  # imports no TensorFlow
+from . import sizes
+from .sizes import n_weights
 
 BYTES_PER_VALUE = 4  # float32, Keras's default dtype policy
 
@@ -57,10 +59,6 @@ OPTIMIZER_SLOTS = {
 # for the gradient (gelu, swish) and for dropout masks (not measured).
 ACTIVATION_COPIES = 3
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
-# PeriodicEmbedding's defaults (skdense._network.layers): frequencies and output width.
-EMBEDDING_FREQUENCIES = 16
-EMBEDDING_DIM = 16
-
 GB = 1e9
 
 
@@ -70,7 +68,7 @@ class InsufficientMemoryError(MemoryError):
 
 @dataclass(frozen=True)
 class Network:
-    """What of skdense's network sets its size (see ``_model.build_dense_network``)."""
+    """What of skdense's network sets its size (see ``build.build_dense_network``)."""
 
     n_features: int
     hidden_layer_sizes: tuple
@@ -81,27 +79,25 @@ class Network:
     n_embedded: int = 0  # columns a numeric_embedding="periodic" embeds
 
     def n_params(self):
-        """The number of weights the network will have."""
-        d = self.n_features
-        k = self.n_ensemble
-        n = d if self.feature_scaling else 0
-        if self.n_embedded:
-            f = self.n_embedded
-            n += f * EMBEDDING_FREQUENCIES + f * 2 * EMBEDDING_FREQUENCIES * EMBEDDING_DIM
-            n += f * EMBEDDING_DIM
-            d = d - f + f * EMBEDDING_DIM
+        """The number of weights the network will have (the layers' shapes:
+        :mod:`skdense._network.sizes`)."""
+        d, k, f = self.n_features, self.n_ensemble, self.n_embedded
+        n = n_weights(sizes.feature_scaling_shapes(d)) if self.feature_scaling else 0
+        if f:
+            n += n_weights(sizes.periodic_embedding_shapes(f))
+            d = sizes.periodic_embedding_width(d, f)
         if k == 1:
             for units in (*self.hidden_layer_sizes, self.n_outputs):
-                n += d * units + units
+                n += n_weights(sizes.dense_shapes(d, units))
                 d = units
             return n
-        full = self.ensemble_adapters == "full"
-        if self.ensemble_adapters == "mini":
-            n += k * d  # EnsembleInput's per-member scales
+        layout = sizes.ADAPTER_LAYOUT[self.ensemble_adapters]
+        full = layout["member_adapters"]
+        n += n_weights(sizes.ensemble_input_shapes(k, d, layout["input_scale"]))
         for units in self.hidden_layer_sizes:
-            n += d * units + (k * d + 2 * k * units if full else units)
+            n += n_weights(sizes.ensemble_dense_shapes(k, d, units, full, full, full))
             d = units
-        return n + k * d * self.n_outputs + k * self.n_outputs  # EnsembleHead
+        return n + n_weights(sizes.ensemble_head_shapes(k, d, self.n_outputs))
 
     def values_per_row(self):
         """Activations of one row through the network (every layer's output)."""
@@ -109,8 +105,9 @@ class Network:
         total = d * (2 if self.feature_scaling else 1)
         if self.n_embedded:
             f = self.n_embedded
-            total += f * (3 * EMBEDDING_FREQUENCIES + EMBEDDING_DIM)  # angles, sin|cos, embedding
-            d = d - f + f * EMBEDDING_DIM
+            # angles, sin|cos, embedding
+            total += f * (3 * sizes.EMBEDDING_FREQUENCIES + sizes.EMBEDDING_DIM)
+            d = sizes.periodic_embedding_width(d, f)
             total += d
         k = self.n_ensemble
         return total + k * (d * (k > 1) + sum(self.hidden_layer_sizes) + self.n_outputs)

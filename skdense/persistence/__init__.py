@@ -49,6 +49,7 @@ from ._keras_files import (
     unsaved_state,
 )
 from ._errors import UntrustedContentError
+from ._state import check_state, current_state
 from ._values import decode, encode
 
 __all__ = [
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 FORMAT = "skdense"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: skdense's own fields for the scikeras estimator (1 still loads)
 
 _MANIFEST = "manifest.json"
 _SKOPS_MEMBER = "object.skops"
@@ -469,6 +470,7 @@ def _estimator_from_record(record, network, where):
             raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
     if network is None:
         raise ValueError(f"{where}: a fitted estimator without its network file.")
+    check_state(current_state(decode(fitted["keras_estimator"], where), where), where)
     saved = _SavedNetwork(est._estimator_type_name(), network, fitted, where)
     keras_hooks = params.get("callbacks") is not None or any(
         k.startswith("predict__") for k in params)  # they act in Keras's predict
@@ -542,10 +544,9 @@ class _SavedNetwork:
 
         if not self.network.checked:
             return None
-        encoder = self.state.get("target_encoder") if isinstance(self.state, dict) else None
         try:
-            encoder = decode(encoder, self.where)
-            decoder = OutputDecoder.from_encoder_state(encoder["class"], encoder["state"])
+            state = current_state(decode(self.state, self.where), self.where)
+            decoder = OutputDecoder.from_encoder_state(state["target_encoder"])
             network = network_from_keras_file(self.network.data)
         except (UnsupportedNetwork, KeyError, TypeError, ValueError):
             return None  # the Keras path loads it, and says what is wrong
@@ -555,7 +556,7 @@ class _SavedNetwork:
         from .. import _scikeras
 
         where = self.where
-        state = decode(self.state, where)
+        state = current_state(decode(self.state, where), where)
         model = self.network.load_model()
         restore_unsaved_state(
             model, [tuple(item) for item in decode(self.network_state, where)], where)

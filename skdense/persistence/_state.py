@@ -1,0 +1,81 @@
+"""The saved state of an estimator's scikeras estimator, across format versions.
+
+Format 2 stores skdense's own fields (``_scikeras.STATE_FIELDS``, described in
+``docs/persistence.md``).  Format 1 (skdense up to e99d76d) stored the scikeras
+estimator's attributes (``vars()``) and its target encoder's; :func:`state_from_v1`
+turns that layout into format 2's fields, so one restore reads both.  No
+TensorFlow: a loader may decode a file's target without building anything.
+"""
+
+from .._estimators.params import is_wrapper_param
+
+V1_FIELDS = ("params", "target", "attributes", "history", "target_encoder", "n_features_in")
+# Format 2's fields: the same names as ``_scikeras.STATE_FIELDS`` (a test checks).
+V2_FIELDS = ("params", "target", "target_encoder", "n_features_in", "X_dtype", "history")
+
+
+def check_state(state, where):
+    """Refuse, at load, a state whose fields or parameter names are not format 2's
+    (the restore, which runs when the Keras network is first needed, checks again)."""
+    if not isinstance(state, dict) or set(state) != set(V2_FIELDS):
+        fields = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(
+            f"{where}: the saved scikeras estimator has the fields {fields}; expected "
+            f"{sorted(V2_FIELDS)}."
+        )
+    for name in state["params"]:
+        if not (isinstance(name, str) and name.isidentifier() and is_wrapper_param(name)):
+            raise ValueError(f"{where}: the saved scikeras estimator has an invalid parameter {name!r}.")
+    return state
+
+
+def current_state(state, where):
+    """``state`` in format 2's layout (converted when it is format 1's)."""
+    if isinstance(state, dict) and set(state) == set(V1_FIELDS):
+        return state_from_v1(state, where)
+    return state
+
+
+def state_from_v1(state, where):
+    """Format 1's state -> format 2's fields.
+
+    - ``params``: scikeras's ``get_params()`` -> the ones skdense sets
+      (``is_wrapper_param``); the others held scikeras's defaults.
+    - ``target``, ``n_features_in``, ``history``: unchanged.
+    - ``attributes`` (the scikeras estimator's ``vars()``): only ``X_dtype_`` is
+      kept, as ``X_dtype``.
+    - ``target_encoder`` ``{"class", "state": vars()}`` -> the encoder's
+      ``state()``: ``task``, ``classes`` (its ``classes_``), ``one_hot`` for a
+      classifier; ``task``, ``standardize``, ``y_ndim``, ``mean``, ``scale`` for
+      a regressor.
+    """
+    encoder = state["target_encoder"]
+    try:
+        name, fitted = encoder["class"], encoder["state"]
+        if name == "ClassifierTargetEncoder":
+            encoder_state = {
+                "task": fitted["task"], "classes": fitted["classes_"], "one_hot": fitted["one_hot"],
+            }
+        elif name == "RegressorTargetEncoder":
+            encoder_state = {
+                "task": "regression", "standardize": fitted["standardize"],
+                "y_ndim": fitted["y_ndim_"], "mean": fitted["mean_"], "scale": fitted["scale_"],
+            }
+        else:
+            raise ValueError(
+                f"{where}: unknown target encoder {name!r}; skdense knows "
+                "ClassifierTargetEncoder and RegressorTargetEncoder."
+            )
+        x_dtype = state["attributes"]["X_dtype_"]
+    except (KeyError, TypeError) as err:
+        raise ValueError(f"{where}: a format-1 estimator state without {err}.") from None
+    return {
+        "params": {
+            k: v for k, v in state["params"].items() if isinstance(k, str) and is_wrapper_param(k)
+        },
+        "target": state["target"],
+        "target_encoder": encoder_state,
+        "n_features_in": state["n_features_in"],
+        "X_dtype": x_dtype,
+        "history": state["history"],
+    }
