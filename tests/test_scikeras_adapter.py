@@ -53,3 +53,12 @@ def test_every_scikeras_attribute_the_adapter_assigns_is_listed():
     assert scikeras_owned, "the pattern found no assignment"
     assert {"model_", "target_encoder_", "X_dtype_"} <= scikeras_owned
     assert scikeras_owned - listed == set()
+
+
+def test_the_loader_checks_the_fields_the_adapter_writes():
+    """persistence/_state.py checks a file's state at load without importing scikeras;
+    its field names are the adapter's."""
+    from skdense import _scikeras
+    from skdense.persistence import _state
+
+    assert _state.V2_FIELDS == _scikeras.STATE_FIELDS
