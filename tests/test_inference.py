@@ -262,7 +262,7 @@ def test_chunks_give_the_rows_of_one_call(breast_cancer):
 
 
 def test_input_checks(iris):
-    est = DenseClassifier(**SMALL, n_ensemble=1).fit(*iris[0::2])
+    est = DenseClassifier(**SMALL).fit(*iris[0::2])
     net = network_from_keras(est.model_)
     with pytest.raises(ValueError, match="takes 4 features per row"):
         net.predict(np.zeros((2, 3)))

@@ -49,7 +49,7 @@ from ._keras_files import (
     unsaved_state,
 )
 from ._errors import UntrustedContentError
-from ._state import check_state, current_state
+from ._state import check_state, current_state, target_encoder_state
 from ._values import decode, encode
 
 __all__ = [
@@ -470,7 +470,7 @@ def _estimator_from_record(record, network, where):
             raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
     if network is None:
         raise ValueError(f"{where}: a fitted estimator without its network file.")
-    check_state(current_state(decode(fitted["keras_estimator"], where), where), where)
+    check_state(fitted["keras_estimator"], where)
     saved = _SavedNetwork(est._estimator_type_name(), network, fitted, where)
     keras_hooks = params.get("callbacks") is not None or any(
         k.startswith("predict__") for k in params)  # they act in Keras's predict
@@ -545,8 +545,8 @@ class _SavedNetwork:
         if not self.network.checked:
             return None
         try:
-            state = current_state(decode(self.state, self.where), self.where)
-            decoder = OutputDecoder.from_encoder_state(state["target_encoder"])
+            encoder = target_encoder_state(self.state, self.where)
+            decoder = OutputDecoder.from_encoder_state(encoder)
             network = network_from_keras_file(self.network.data)
         except (UnsupportedNetwork, KeyError, TypeError, ValueError):
             return None  # the Keras path loads it, and says what is wrong

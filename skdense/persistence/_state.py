@@ -8,25 +8,44 @@ TensorFlow: a loader may decode a file's target without building anything.
 """
 
 from .._estimators.params import is_wrapper_param
+from ._values import decode
 
 V1_FIELDS = ("params", "target", "attributes", "history", "target_encoder", "n_features_in")
 # Format 2's fields: the same names as ``_scikeras.STATE_FIELDS`` (a test checks).
 V2_FIELDS = ("params", "target", "target_encoder", "n_features_in", "X_dtype", "history")
 
 
-def check_state(state, where):
-    """Refuse, at load, a state whose fields or parameter names are not format 2's
-    (the restore, which runs when the Keras network is first needed, checks again)."""
-    if not isinstance(state, dict) or set(state) != set(V2_FIELDS):
-        fields = sorted(state) if isinstance(state, dict) else type(state).__name__
+def check_state(raw, where):
+    """Refuse, at load, a state (still encoded: nothing decoded, so no Keras object is
+    built) whose fields are neither format 1's nor format 2's, or that names a
+    parameter skdense does not set.  The restore, which runs when the Keras network
+    is first needed, checks the decoded state again."""
+    fields = set(raw) if isinstance(raw, dict) else None
+    if fields not in (set(V1_FIELDS), set(V2_FIELDS)):
+        shown = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
         raise ValueError(
-            f"{where}: the saved scikeras estimator has the fields {fields}; expected "
+            f"{where}: the saved scikeras estimator has the fields {shown}; expected "
             f"{sorted(V2_FIELDS)}."
         )
-    for name in state["params"]:
-        if not (isinstance(name, str) and name.isidentifier() and is_wrapper_param(name)):
+    params = raw["params"]
+    names = params if isinstance(params, dict) else [params]
+    for name in names:
+        # format 1 held scikeras's whole get_params(); its other names are dropped on conversion
+        if not (isinstance(name, str) and name.isidentifier()) or (
+            fields == set(V2_FIELDS) and not is_wrapper_param(name)
+        ):
             raise ValueError(f"{where}: the saved scikeras estimator has an invalid parameter {name!r}.")
-    return state
+    return raw
+
+
+def target_encoder_state(raw, where):
+    """The target encoder's ``state()`` from an encoded state of either format,
+    decoding only what it needs (no Keras object, so no TensorFlow)."""
+    if set(raw) == set(V1_FIELDS):
+        part = {k: decode(raw[k], where) for k in ("target_encoder", "attributes")}
+        part.update(params={}, target=None, n_features_in=None, history=None)
+        return state_from_v1(part, where)["target_encoder"]
+    return decode(raw["target_encoder"], where)
 
 
 def current_state(state, where):
