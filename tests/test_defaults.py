@@ -144,3 +144,16 @@ def test_compare_dense_row_is_the_default_network(quick):
         }
         assert changed == {}, changed  # the compare row is DenseClassifier() itself
     assert clone(dense).get_params()["n_ensemble"] == "auto"
+
+
+def test_return_std_of_an_ensemble_fitted_before_n_ensemble_existed(diabetes):
+    """An estimator pickled or saved before n_ensemble_ existed recorded its members
+    only in the parameters it was built with: return_std reads them there."""
+    X, X_test, y, _ = diabetes
+    est = DenseRegressor((8,), n_ensemble=4, epochs=3, early_stopping=False, random_state=0)
+    est.fit(X, y)
+    mean, std = est.predict(X_test, return_std=True)
+    del est.n_ensemble_
+    mean_old, std_old = est.predict(X_test, return_std=True)
+    np.testing.assert_array_equal(std_old, std)
+    np.testing.assert_array_equal(mean_old, mean)

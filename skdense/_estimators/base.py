@@ -340,7 +340,8 @@ class _DenseEstimator(BaseEstimator):
     def _fitted_members(self):
         """The fitted network's ensemble members (estimators fitted before
         ``n_ensemble_`` existed recorded the parameter, an int, instead)."""
-        return getattr(self, "n_ensemble_", self._network_params.get("n_ensemble", 1))
+        built = getattr(self, "_network_params", None) or {}
+        return getattr(self, "n_ensemble_", built.get("n_ensemble", 1))
 
     def _check_continuation(self, settings, how):
         """A continued fit trains the network it has: refuse what would change it."""

@@ -269,7 +269,7 @@ class DenseRegressor(RegressorMixin, _DenseEstimator):
         """
         if not return_std:
             return super().predict(X)
-        members = getattr(self, "n_ensemble_", 1)
+        members = self._fitted_members()
         if members < 2:
             raise ValueError(
                 f"{type(self).__name__}.predict(X, return_std=True) gives the spread of an "
