@@ -22,7 +22,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import skdense
 from skdense import DenseClassifier, DenseRegressor, TabularPreprocessor, persistence
-from skdense.persistence import UntrustedContentError
+from skdense.persistence import MalformedFileError, UntrustedContentError, _keras_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = dict(hidden_layer_sizes=(8,), epochs=3, random_state=0)
@@ -549,11 +549,12 @@ def test_keras_config_naming_other_module_refused(saved):
 
 def test_not_a_zip_refused(saved, tmp_path):
     _rewrite(saved, "estimators/0.keras", b"not a zip file")
-    with pytest.raises(ValueError, match="is not a Keras .keras file: it is not a zip archive"):
+    with pytest.raises(MalformedFileError,
+                       match="is not a Keras .keras file: it does not start as a zip archive"):
         persistence.load(saved)
     junk = tmp_path / "junk.skdense"
     junk.write_bytes(b"\x80\x04junk")
-    with pytest.raises(ValueError, match="is not a skdense file.*not a zip archive"):
+    with pytest.raises(MalformedFileError, match="is not a skdense file.*not a zip archive"):
         persistence.load(junk)
 
 
@@ -576,7 +577,7 @@ def test_untrusted_type_in_skops_part_refused(iris, tmp_path):
     name = f"{Doubler.__module__}.Doubler"
     with no_pickle(), pytest.MonkeyPatch.context() as m:
         # refused before any network is loaded
-        m.setattr(persistence, "load_keras_model", lambda path: pytest.fail("loaded a network"))
+        m.setattr(_keras_files, "load_keras_model", lambda path: pytest.fail("loaded a network"))
         with pytest.raises(UntrustedContentError, match=re.escape(f"trusted=['{name}']")):
             persistence.load(path)
     with no_pickle():

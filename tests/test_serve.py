@@ -228,23 +228,15 @@ def test_loaded_estimator_pickles_before_and_after_the_network_loads(iris, tmp_p
 
 def test_load_falls_back_to_keras_for_what_numpy_does_not_run(iris, tmp_path, monkeypatch):
     from skdense import _inference
-    from skdense.persistence import _keras_files
 
     X, Xt, y, _ = iris
     est = DenseClassifier(**SMALL).fit(X, y)
     skdense.save(est, tmp_path / "m.skdense")
-    # a skdense layer the static table does not know: the full check, then Keras
-    monkeypatch.setattr(_keras_files, "SKDENSE_REGISTERED", frozenset())
-    monkeypatch.setattr("skdense.persistence.SKDENSE_REGISTERED", frozenset())
-    loaded = skdense.load(tmp_path / "m.skdense")
-    assert "model_" in vars(loaded)
-    np.testing.assert_array_equal(loaded.predict(Xt), est.predict(Xt))
-    monkeypatch.undo()
 
     def unsupported(*args, **kwargs):
         raise _inference.UnsupportedNetwork("a layer the NumPy path does not run")
 
-    monkeypatch.setattr(_inference, "network_from_keras_file", unsupported)
+    monkeypatch.setattr(_inference, "network_from_config", unsupported)
     loaded = skdense.load(tmp_path / "m.skdense")
     assert "model_" in vars(loaded)  # loaded by Keras at once, as before
     np.testing.assert_allclose(loaded.predict_proba(Xt), est.predict_proba(Xt),

@@ -62,6 +62,19 @@ class OutputDecoder:
                        ravel=state["y_ndim"] == 1)
         return cls(task, classes=state["classes"])
 
+    @property
+    def n_targets(self):
+        """Classes (a multilabel target's labels) or regression outputs."""
+        return len(self.mean) if self.task == "regression" else len(self.classes)
+
+    def fits_output(self, width):
+        """Whether a network output of ``width`` columns is one this decoder reads:
+        one per class, label or regression output; a binary target's one (the
+        probability of ``classes[1]``, as skdense builds it) or two."""
+        if self.task == "binary":
+            return width in (1, 2)
+        return width == self.n_targets
+
     def predict_proba(self, raw):
         """Class probabilities ``(n, n_classes)``, float64 (binary: two columns)."""
         if self.task == "regression":

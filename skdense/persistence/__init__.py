@@ -37,22 +37,16 @@ import zipfile
 
 import numpy as np
 
-from ._keras_files import (
-    SKDENSE_REGISTERED,
-    check_keras_config,
-    check_keras_file,
-    keras_file_config,
-    load_keras_model,
-    open_zip,
-    read_member,
-    restore_unsaved_state,
-    unsaved_state,
-)
-from ._errors import UntrustedContentError
+from .._inference import OutputDecoder
+from ._archive import Archive, Budget, LoadLimits, limits_or_default, read_file, reading
+from ._errors import MalformedFileError, UntrustedContentError, preview
+from ._keras_files import NetworkFile, restore_unsaved_state, unsaved_state
 from ._state import check_state, current_state, target_encoder_state
 from ._values import decode, encode
 
 __all__ = [
+    "LoadLimits",
+    "MalformedFileError",
     "UntrustedContentError",
     "export_serving",
     "load",
@@ -102,7 +96,8 @@ def save(obj, path):
     path : str or path-like
         The file to write (a zip archive; ``.skdense`` is a good suffix).  It
         is written to a temporary file first and moved into place, so an
-        interrupted save never leaves a half-written file at ``path``.
+        interrupted save never leaves a half-written file at ``path``; its
+        permissions follow your umask, as ``open(path, "w")``'s would.
 
     Raises
     ------
@@ -160,18 +155,24 @@ def save(obj, path):
     writer.write(os.fspath(path), manifest, skops_bytes)
 
 
-def load(path, *, trusted=None):
-    """Load what :func:`save` wrote; nothing in the file runs as code.
+def load(path, *, trusted=None, limits=None):
+    """Load what :func:`save` wrote; nothing in the file runs as code, and what it
+    may cost is bounded before anything is allocated.
 
     Parameters
     ----------
     path : str or path-like
     trusted : list of str, default=None
-        Extra types the skops part of a pipeline may hold (your own
-        transformers, by fully qualified name such as ``"mypkg.MyScaler"``),
-        beyond what skops trusts by default (scikit-learn's estimators, NumPy's
-        and SciPy's types) and skdense's own.  The error for an untrusted type
-        lists the types to pass; list only types whose loading you trust.
+        Extra types the file may hold, by fully qualified name: your own
+        transformers in a pipeline's skops part (``"mypkg.MyScaler"``), beyond
+        what skops trusts by default (scikit-learn's estimators, NumPy's and
+        SciPy's types) and skdense's own; and Keras layers of a network from
+        ``model=`` beyond those skdense builds (``"keras.layers.BatchNormalization"``).
+        The error for an untrusted type names what to pass; list only types
+        whose loading you trust.
+    limits : LoadLimits, default=None
+        What the file may cost (sizes, counts, nesting); None is
+        ``LoadLimits()``, whose defaults are on the "Saving and loading" page.
 
     Returns
     -------
@@ -183,42 +184,49 @@ def load(path, *, trusted=None):
     ------
     UntrustedContentError
         The file names a type skdense does not load, or holds a Keras layer
-        that runs stored code; nothing was constructed from it.
-    ValueError
-        ``path`` is not a file written by :func:`save`.
+        that runs stored code or reads other files; nothing was constructed
+        from it.
+    MalformedFileError
+        The file is not one :func:`save` wrote, is damaged, is over a limit
+        of ``limits``, or holds attributes that disagree with its network.
+        Both errors are ``ValueError``s and name the file and the entry.
     """
     path = os.fspath(path)
-    zf = open_zip(path, "a skdense file (written by skdense.persistence.save)")
-    with zf:
-        manifest = _read_manifest(zf, path)
-        n = manifest.get("estimators")
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"{path}: manifest.json names {n!r} estimators; expected a count.")
-        if manifest["root"] == "estimator":
-            if n != 1:
-                raise ValueError(f"{path}: an estimator file holds {n} estimators; expected 1.")
-            return _read_estimator(zf, 0, path)
-        skops_bytes = read_member(zf, _SKOPS_MEMBER, path)
-        allowed = _trusted_skops_types(skops_bytes, trusted, path)  # before anything loads
-        estimators = [_read_estimator(zf, i, path) for i in range(n)]
+    limits = limits_or_default(limits)
+    trusted = tuple(str(t) for t in (trusted or ()))
+    budget = Budget(limits)
+    what = "a skdense file (written by skdense.save)"
+    with Archive(read_file(path, what, limits), path, what, budget) as archive:
+        manifest = _read_manifest(archive, path)
+        n = manifest["estimators"]
+        skops_bytes = archive.read(_SKOPS_MEMBER) if manifest["root"] == "skops" else None
+        if skops_bytes is not None:  # checked before any estimator is built
+            skops_where = f"{path}: {_SKOPS_MEMBER}"
+            Archive(skops_bytes, skops_where, "a skops file", budget).close()
+            allowed = _trusted_skops_types(skops_bytes, trusted, skops_where)
+        estimators = [_read_estimator(archive, i, path, budget, trusted) for i in range(n)]
+    if skops_bytes is None:
+        return estimators[0]
+    with reading(skops_where, "the skops part"):
         obj = _skops().loads(skops_bytes, trusted=allowed)
     used = set()
-    obj = _resolve(obj, estimators, used, {})
+    obj = _resolve(obj, estimators, used, {}, skops_where)
     if used != set(range(n)):
-        raise ValueError(
-            f"{path}: the skops part refers to estimators {sorted(used)}, but the file "
-            f"holds {n}; the file was altered or is damaged."
+        raise MalformedFileError(
+            f"{skops_where} refers to estimators {sorted(used)}, but the file holds {n}; "
+            "the file was altered or is damaged."
         )
     return obj
 
 
-def load_network(path):
+def load_network(path, *, trusted=None, limits=None):
     """Load a bare Keras network saved with ``est.model_.save(path)``.
 
     skdense's layers (``FeatureScaling``, ``PeriodicEmbedding``, the
     ensemble's ``EnsembleDense``...) are registered first, and the file's
-    configuration is checked before Keras reads it: only Keras's and
-    skdense's types load, ``safe_mode=True``, no ``Lambda`` layer.
+    file is checked before Keras reads it, as :func:`load` checks a network:
+    the layer types skdense builds and those in ``trusted`` load, no
+    ``Lambda``, ``safe_mode=True``, within ``limits``.
 
     The bare network outputs what it was trained on, not what the estimator
     returns: a classifier's probabilities in ``classes_`` order (binary: one
@@ -230,15 +238,22 @@ def load_network(path):
     Parameters
     ----------
     path : str or path-like
-        A ``.keras`` file.
+        A ``.keras`` file (a zip archive from its first byte to its last,
+        whatever its name: a file that is another format, or holds one before
+        or after the zip, is refused).
+    trusted, limits
+        As for :func:`load`.
 
     Returns
     -------
     keras.Model
     """
     path = os.fspath(path)
-    check_keras_file(path, path)
-    return load_keras_model(path)
+    limits = limits_or_default(limits)
+    what = "a Keras .keras file"
+    network = NetworkFile(read_file(path, what, limits), path, Budget(limits),
+                          tuple(str(t) for t in (trusted or ())))
+    return network.load_model()
 
 
 def export_serving(estimator, path):
@@ -429,138 +444,181 @@ def _estimator_record(est):
     return record, est.model_
 
 
-def _estimator_from_record(record, network, where):
-    """The estimator of :func:`_estimator_record`; ``network`` its :class:`_NetworkFile`.
+def _estimator_from_record(record, network, where, limits):
+    """The estimator of :func:`_estimator_record`; ``network`` its checked
+    :class:`~._keras_files.NetworkFile` (None for an unfitted estimator).
 
-    When the network runs in NumPy (:mod:`skdense._inference`), nothing loads
-    Keras: the estimator predicts with the NumPy forward pass and the saved
-    target decoding, and its ``model_`` and ``keras_estimator_`` are made on
-    first access (:class:`_SavedNetwork`, TensorFlow imported then).  Otherwise
-    they are made now, as they are on first access.
+    Everything the record says is checked now: its types and names, its values
+    within the limits, its saved scikeras state, and its fitted attributes
+    against the network (:func:`_check_against_network`).  When the network runs
+    in NumPy (:mod:`skdense._inference`), nothing loads Keras: the estimator
+    predicts with the NumPy forward pass and the saved target decoding, and its
+    ``model_`` and ``keras_estimator_`` are made on first access
+    (:class:`_SavedNetwork`, TensorFlow imported then).  Otherwise they are made now.
     """
-    if not isinstance(record, dict) or not {"class", "params", "fitted"} <= set(record):
-        raise ValueError(f"{where}: not an estimator record (keys class, params, fitted).")
+    if not isinstance(record, dict) or set(record) != {"class", "params", "fitted"}:
+        raise MalformedFileError(f"{where}: not an estimator record (keys class, params, fitted).")
     classes = _estimator_classes()
-    try:
-        cls = classes[record["class"]]
-    except (KeyError, TypeError):
+    cls = classes.get(record["class"]) if isinstance(record["class"], str) else None
+    if cls is None:
         raise UntrustedContentError(
-            f"{where} names the type {record['class']!r}; skdense loads only "
+            f"{where} names the type {repr(record['class'])[:120]}; skdense loads only "
             f"{sorted(classes)}. The file was altered or written by another program; "
             "nothing was loaded."
-        ) from None
+        )
     from .._estimators.params import is_routed
 
-    params = decode(record["params"], where)
+    params = _decoded_dict(record["params"], where, "params", limits)
     names = set(cls._get_param_names())
     for key in params:
-        if not (isinstance(key, str) and _NAME.match(key) and (key in names or is_routed(key))):
+        if not (_NAME.match(key) and (key in names or is_routed(key))):
             raise UntrustedContentError(f"{where}: {key!r} is not a parameter of {cls.__name__}.")
     est = cls(**params)
     fitted = record["fitted"]
     if fitted is None:
+        if network is not None:
+            raise MalformedFileError(f"{where}: an unfitted estimator with a network file.")
         return est
-    attributes = decode(fitted["attributes"], where)
+    if not isinstance(fitted, dict) or set(fitted) != set(_FITTED_FIELDS):
+        raise MalformedFileError(
+            f"{where}: the fitted part must have the fields {sorted(_FITTED_FIELDS)}.")
+    attributes = _decoded_dict(fitted["attributes"], where, "attributes", limits)
     for key in attributes:
-        if not (isinstance(key, str) and _NAME.match(key) and key.endswith("_")):
+        if not (_NAME.match(key) and key.endswith("_")):
             raise UntrustedContentError(
                 f"{where}: {key!r} is not a fitted attribute (a name ending in '_')."
             )
         if key in _NOT_FITTED_ATTRIBUTES:
             raise UntrustedContentError(f"{where}: {key} comes from the network file only.")
     if network is None:
-        raise ValueError(f"{where}: a fitted estimator without its network file.")
-    check_state(fitted["keras_estimator"], where)
-    saved = _SavedNetwork(est._estimator_type_name(), network, fitted, where)
+        raise MalformedFileError(f"{where}: a fitted estimator without its network file.")
+    state = check_state(fitted["keras_estimator"], where, limits)
+    network_params = decode(fitted["network_params"], where, limits)
+    if not isinstance(network_params, (dict, type(None))):
+        raise MalformedFileError(f"{where}: network_params must be a dict.")
+    saved = _SavedNetwork(est._estimator_type_name(), network, fitted, where, limits)
     keras_hooks = params.get("callbacks") is not None or any(
         k.startswith("predict__") for k in params)  # they act in Keras's predict
     predictor = None if keras_hooks else saved.numpy_predictor()
-    vars(est).update(attributes)
-    network_params = decode(fitted.get("network_params"), where)
-    if network_params is not None:
-        if not isinstance(network_params, dict):
-            raise ValueError(f"{where}: network_params must be a dict.")
-        est._network_params = network_params
     if predictor is None:  # predicts through Keras: load it now
         keras_estimator = saved()
+        model = keras_estimator.model_
+        widths = (model.inputs[0].shape[-1], model.outputs[0].shape[-1])
+        decoder = OutputDecoder.from_target_encoder(keras_estimator.target_encoder_)
+    else:
+        widths = (predictor.network.n_features, predictor.network.n_outputs)
+        decoder = predictor.decoder
+    _check_against_network(attributes, state, decoder, widths, where)
+    vars(est).update(attributes)
+    if network_params is not None:
+        est._network_params = network_params
+    if predictor is None:
         est.keras_estimator_ = keras_estimator
-        est.model_ = keras_estimator.model_
+        est.model_ = model
     else:
         est._numpy_predictor_ = predictor
         est._network_loader = saved  # model_, keras_estimator_ on first access
     return est
 
 
-class _NetworkFile:
-    """A saved estimator's ``.keras`` member, as bytes, and its configuration
-    checked without Keras (:data:`~._keras_files.SKDENSE_REGISTERED`); ``checked``
-    is False when that check refused it, and only the full check (with Keras)
-    may say why."""
+_FITTED_FIELDS = ("attributes", "keras_estimator", "network_params", "network_state")
 
-    def __init__(self, data, where):
-        self.data, self.where = data, where
-        self.config = keras_file_config(data, where)
-        try:
-            check_keras_config(self.config, where, registered=SKDENSE_REGISTERED)
-            self.checked = True
-        except UntrustedContentError:
-            self.checked = False
 
-    def full_check(self):
-        """The check with Keras's registry (imports Keras); raises what it refuses."""
-        check_keras_config(self.config, self.where)
+def _decoded_dict(node, where, what, limits):
+    value = decode(node, where, limits)
+    if not (isinstance(value, dict) and all(isinstance(k, str) for k in value)):
+        raise MalformedFileError(f"{where}: {what} must be a dict with string keys.")
+    return value
 
-    def load_model(self):
-        """The Keras network, its file checked with Keras's registry first."""
-        with tempfile.TemporaryDirectory(prefix="skdense-load-") as tmp:
-            path = os.path.join(tmp, "network.keras")
-            with open(path, "wb") as f:
-                f.write(self.data)
-            check_keras_file(path, self.where)
-            return load_keras_model(path)
+
+def _check_against_network(attributes, state, decoder, widths, where):
+    """Refuse fitted attributes that disagree with the network and the target's
+    decoding, which are what ``predict`` uses: ``n_features_in_`` (and
+    ``feature_names_in_``) with the network's input, ``classes_`` with the labels
+    the decoding returns and the output's width, a regressor's outputs likewise."""
+    n_inputs, n_outputs = (int(w) for w in widths)
+
+    def refuse(message):
+        return MalformedFileError(
+            f"{where}: {message}; the file was altered or is damaged. Nothing was loaded.")
+
+    n_features = attributes.get("n_features_in_")
+    if type(n_features) is not int or n_features != n_inputs or state["n_features_in"] != n_inputs:
+        raise refuse(
+            f"n_features_in_ is {n_features!r} (the saved scikeras state says "
+            f"{state['n_features_in']!r}), but the network takes {n_inputs} columns")
+    names = attributes.get("feature_names_in_")
+    if names is not None and np.shape(names) != (n_features,):
+        raise refuse(f"feature_names_in_ has shape {np.shape(names)}, not ({n_features},)")
+    if not decoder.fits_output(n_outputs):
+        raise refuse(
+            f"the network outputs {n_outputs} columns, which a {decoder.task} target "
+            f"of {decoder.n_targets} does not decode")
+    if decoder.task == "regression":
+        n_out = attributes.get("n_outputs_")
+        if n_out is not None and n_out != decoder.n_targets:
+            raise refuse(f"n_outputs_ is {n_out!r}, but the target has {decoder.n_targets}")
+        return
+    labels = attributes.get("classes_")
+    if labels is None or not _same_labels(labels, decoder.classes):
+        raise refuse(
+            f"classes_ is {preview(_plain(labels))}, but predict decodes "
+            f"{preview(_plain(decoder.classes))}")
+    target_classes = state["target"].get("classes") if isinstance(state["target"], dict) else None
+    if target_classes is not None and not _same_labels(target_classes, decoder.classes):
+        raise refuse("the saved target's classes differ from the decoding's")
+
+
+def _same_labels(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _plain(values):
+    return None if values is None else np.asarray(values).tolist()
 
 
 class _SavedNetwork:
     """What a saved estimator's network and scikeras estimator are made from: the
-    checked ``.keras`` bytes and the record's ``fitted`` entry (still JSON).
+    checked :class:`~._keras_files.NetworkFile` and the record's ``fitted`` entry
+    (still JSON).
 
-    Calling it makes them, as :func:`load` always did: the network loaded by
-    Keras (safe mode, after the configuration check), the state a ``.keras`` file
-    does not keep restored, the scikeras estimator restored around it.  Returns
-    the scikeras estimator (its ``model_`` is the network).  Plain data, so a
-    loaded estimator pickles before its first ``model_`` access too.
+    Calling it makes them: the network loaded by Keras (safe mode), the state a
+    ``.keras`` file does not keep restored, the scikeras estimator restored around
+    it.  Returns the scikeras estimator (its ``model_`` is the network).  Plain
+    data, so a loaded estimator pickles before its first ``model_`` access too.
     """
 
-    def __init__(self, estimator_type, network, fitted, where):
+    def __init__(self, estimator_type, network, fitted, where, limits):
         self.estimator_type, self.network, self.where = estimator_type, network, where
+        self.limits = limits
         self.state = fitted["keras_estimator"]
         self.network_state = fitted["network_state"]
 
     def numpy_predictor(self):
-        """The NumPy forward pass and decoding, or None when the network or the
-        target encoding is not one the NumPy path runs (it then loads Keras)."""
-        from .._inference import NumpyPredictor, OutputDecoder, UnsupportedNetwork
-        from .._inference import network_from_keras_file
+        """The NumPy forward pass and decoding, or None when the network is not one
+        the NumPy path runs (a network from ``model=``: it then loads Keras)."""
+        from .._inference import NumpyPredictor, UnsupportedNetwork
 
-        if not self.network.checked:
-            return None
+        with reading(self.where, "the target's encoding"):
+            decoder = OutputDecoder.from_encoder_state(
+                target_encoder_state(self.state, self.where, self.limits))
         try:
-            encoder = target_encoder_state(self.state, self.where)
-            decoder = OutputDecoder.from_encoder_state(encoder)
-            network = network_from_keras_file(self.network.data)
-        except (UnsupportedNetwork, KeyError, TypeError, ValueError):
-            return None  # the Keras path loads it, and says what is wrong
+            network = self.network.numpy_network()
+        except UnsupportedNetwork:
+            return None  # the Keras path loads it
         return NumpyPredictor(network, decoder)
 
     def __call__(self):
         from .. import _scikeras
 
         where = self.where
-        state = current_state(decode(self.state, where), where)
-        model = self.network.load_model()
-        restore_unsaved_state(
-            model, [tuple(item) for item in decode(self.network_state, where)], where)
-        return _scikeras.restore_estimator(self.estimator_type, state, model)
+        with reading(where, "the saved scikeras state"):
+            state = current_state(decode(self.state, where, self.limits), where)
+            model = self.network.load_model()
+            restore_unsaved_state(
+                model, [tuple(item) for item in decode(self.network_state, where, self.limits)], where)
+            return _scikeras.restore_estimator(self.estimator_type, state, model)
 
 
 def _plain_list(values, name):
@@ -597,6 +655,7 @@ class _Writer:
         directory = os.path.dirname(os.path.abspath(path))
         fd, tmp_path = tempfile.mkstemp(prefix=".skdense-", suffix=".tmp", dir=directory)
         os.close(fd)
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp's 0600, as open() would have made it
         try:
             with tempfile.TemporaryDirectory(prefix="skdense-save-") as tmp, zipfile.ZipFile(
                 tmp_path, "w", compression=zipfile.ZIP_DEFLATED
@@ -617,6 +676,12 @@ class _Writer:
             raise
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _versions():
     from importlib.metadata import PackageNotFoundError, version
 
@@ -631,37 +696,49 @@ def _versions():
     return out
 
 
-def _read_manifest(zf, path):
-    try:
-        manifest = json.loads(read_member(zf, _MANIFEST, path))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: manifest.json is not JSON ({err}).") from None
+def _read_manifest(archive, path):
+    """The manifest, checked against the archive: its root, its estimator count
+    and the entries they name are exactly the file's entries."""
+    manifest = archive.read_json(_MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a skdense file (its manifest names no skdense format).")
+        raise MalformedFileError(
+            f"{path} is not a skdense file (its manifest names no skdense format).")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
+    if type(version) is not int or version > FORMAT_VERSION:
+        raise MalformedFileError(
             f"{path} has format version {version!r}; this skdense reads version "
             f"{FORMAT_VERSION} and older. Upgrade skdense to load it."
         )
-    if manifest.get("root") not in ("estimator", "skops"):
-        raise ValueError(f"{path}: unknown root {manifest.get('root')!r} in manifest.json.")
+    root, n = manifest.get("root"), manifest.get("estimators")
+    if root not in ("estimator", "skops"):
+        raise MalformedFileError(f"{path}: unknown root {root!r} in manifest.json.")
+    if type(n) is not int or n < 0 or (root == "estimator" and n != 1):
+        raise MalformedFileError(
+            f"{path}: manifest.json names {n!r} estimators; expected "
+            f"{'1' if root == 'estimator' else 'a count'}.")
+    expected = {_MANIFEST} | {f"estimators/{i}.json" for i in range(n)}
+    optional = {f"estimators/{i}.keras" for i in range(n)}  # unfitted: no network
+    if root == "skops":
+        expected.add(_SKOPS_MEMBER)
+    names = archive.names
+    missing, extra = sorted(expected - names), sorted(names - expected - optional)
+    if missing or extra:
+        raise MalformedFileError(
+            f"{path}: its manifest (root {root!r}, {n} estimators) does not describe its "
+            f"entries: missing {missing}, unexpected {extra[:5]}. The file was altered "
+            "or is damaged; nothing was loaded."
+        )
     return manifest
 
 
-def _read_estimator(zf, i, path):
+def _read_estimator(archive, i, path, budget, trusted):
     where = f"{path}: estimators/{i}.json"
-    try:
-        record = json.loads(read_member(zf, f"estimators/{i}.json", where))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{where} is not JSON ({err}).") from None
-    network = None
+    record = archive.read_json(f"estimators/{i}.json")
     member = f"estimators/{i}.keras"
-    if member in zf.namelist():
-        network = _NetworkFile(zf.read(member), f"{path}: {member}")
-        if not network.checked:
-            network.full_check()  # raises, naming what it refuses
-    return _estimator_from_record(record, network, where)
+    network = None
+    if member in archive.names:
+        network = NetworkFile(archive.read(member), f"{path}: {member}", budget, trusted)
+    return _estimator_from_record(record, network, where, budget.limits)
 
 
 # ---------------------------------------------------------------------------
@@ -692,7 +769,9 @@ def _trusted_skops_types(data, trusted, path):
     """The types skops may load from ``data``: skdense's and ``trusted``; raises
     UntrustedContentError, naming them, when ``data`` holds others."""
     allowed = list(SKOPS_TRUSTED) + [str(t) for t in (trusted or ())]
-    untrusted = [t for t in _skops().get_untrusted_types(data=data) if t not in allowed]
+    with reading(path, "the skops part"):
+        found = _skops().get_untrusted_types(data=data)
+    untrusted = [t for t in found if t not in allowed]
     if untrusted:
         raise UntrustedContentError(
             f"{path} holds types that are not trusted: {untrusted}. skdense trusts "
@@ -752,13 +831,14 @@ def _looked_into(obj):
     return isinstance(obj, BaseEstimator) or type(obj).__module__.startswith("sklearn.")
 
 
-def _resolve(obj, estimators, used, memo):
+def _resolve(obj, estimators, used, memo, where):
     """Put the loaded estimators in place of the :class:`_EstimatorRef`s (in place;
     a tuple is rebuilt).  The same traversal as :func:`_substitute`."""
     if isinstance(obj, _EstimatorRef):
         index = vars(obj).get("index")
         if type(index) is not int or not 0 <= index < len(estimators):
-            raise ValueError(f"A reference to estimator {index!r}, which the file does not hold.")
+            raise MalformedFileError(
+                f"{where}: a reference to estimator {index!r}, which the file does not hold.")
         used.add(index)
         return estimators[index]
     key = id(obj)
@@ -766,15 +846,15 @@ def _resolve(obj, estimators, used, memo):
         return memo[key]
     memo[key] = obj
     if type(obj) is list:
-        obj[:] = [_resolve(v, estimators, used, memo) for v in obj]
+        obj[:] = [_resolve(v, estimators, used, memo, where) for v in obj]
     elif type(obj) is tuple:
-        items = tuple(_resolve(v, estimators, used, memo) for v in obj)
+        items = tuple(_resolve(v, estimators, used, memo, where) for v in obj)
         if any(a is not b for a, b in zip(items, obj)):
             memo[key] = obj = items
     elif isinstance(obj, dict):
         for k in list(obj):
-            obj[k] = _resolve(obj[k], estimators, used, memo)
+            obj[k] = _resolve(obj[k], estimators, used, memo, where)
     elif _looked_into(obj) and not _is_dense(obj):
         for k, v in list(vars(obj).items()):
-            vars(obj)[k] = _resolve(v, estimators, used, memo)
+            vars(obj)[k] = _resolve(v, estimators, used, memo, where)
     return obj

@@ -8,6 +8,8 @@ TensorFlow: a loader may decode a file's target without building anything.
 """
 
 from .._estimators.params import is_wrapper_param
+from ._errors import MalformedFileError, UntrustedContentError
+from ._keras_files import check_keras_config
 from ._values import decode
 
 V1_FIELDS = ("params", "target", "attributes", "history", "target_encoder", "n_features_in")
@@ -15,37 +17,66 @@ V1_FIELDS = ("params", "target", "attributes", "history", "target_encoder", "n_f
 V2_FIELDS = ("params", "target", "target_encoder", "n_features_in", "X_dtype", "history")
 
 
-def check_state(raw, where):
-    """Refuse, at load, a state (still encoded: nothing decoded, so no Keras object is
-    built) whose fields are neither format 1's nor format 2's, or that names a
-    parameter skdense does not set.  The restore, which runs when the Keras network
-    is first needed, checks the decoded state again."""
+def check_state(raw, where, limits):
+    """Check, at load, a saved scikeras state still encoded (so no Keras object is
+    built): its fields are format 1's or format 2's, its parameters are ones
+    skdense sets, every Keras object in it passes
+    :func:`~._keras_files.check_keras_config`, and the values that need no Keras
+    decode to what they should be.  Returns ``{"n_features_in", "target"}``
+    decoded, which :func:`skdense.persistence.load` checks against the network.
+    The restore, which runs when the Keras network is first needed, decodes the rest."""
     fields = set(raw) if isinstance(raw, dict) else None
     if fields not in (set(V1_FIELDS), set(V2_FIELDS)):
         shown = sorted(raw) if isinstance(raw, dict) else type(raw).__name__
-        raise ValueError(
+        raise MalformedFileError(
             f"{where}: the saved scikeras estimator has the fields {shown}; expected "
             f"{sorted(V2_FIELDS)}."
         )
     params = raw["params"]
-    names = params if isinstance(params, dict) else [params]
-    for name in names:
+    if not isinstance(params, dict):
+        raise MalformedFileError(f"{where}: the saved scikeras parameters are not a dict.")
+    for name in params:
         # format 1 held scikeras's whole get_params(); its other names are dropped on conversion
-        if not (isinstance(name, str) and name.isidentifier()) or (
-            fields == set(V2_FIELDS) and not is_wrapper_param(name)
-        ):
-            raise ValueError(f"{where}: the saved scikeras estimator has an invalid parameter {name!r}.")
-    return raw
+        if not name.isidentifier() or (fields == set(V2_FIELDS) and not is_wrapper_param(name)):
+            raise UntrustedContentError(
+                f"{where}: the saved scikeras estimator has an invalid parameter {name!r}.")
+    for config in _keras_configs(params):
+        check_keras_config(config, where)
+    n_features_in = decode(raw["n_features_in"], where, limits)
+    target = decode(raw["target"], where, limits)
+    history = decode(raw["history"], where, limits)
+    if type(n_features_in) is not int or not isinstance(target, dict) or not (
+        history is None or isinstance(history, dict)
+    ):
+        raise MalformedFileError(
+            f"{where}: the saved scikeras state's n_features_in, target or history is malformed.")
+    if fields == set(V2_FIELDS):
+        decode(raw["X_dtype"], where, limits)  # a dtype skdense stores, or it raises
+    return {"n_features_in": n_features_in, "target": target}
 
 
-def target_encoder_state(raw, where):
+def _keras_configs(node):
+    """The bodies of the ``__keras__`` tags in an encoded value."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if set(node) == {"__keras__"}:
+                yield node["__keras__"]
+            else:
+                stack.extend(node.values())
+
+
+def target_encoder_state(raw, where, limits):
     """The target encoder's ``state()`` from an encoded state of either format,
     decoding only what it needs (no Keras object, so no TensorFlow)."""
     if set(raw) == set(V1_FIELDS):
-        part = {k: decode(raw[k], where) for k in ("target_encoder", "attributes")}
+        part = {k: decode(raw[k], where, limits) for k in ("target_encoder", "attributes")}
         part.update(params={}, target=None, n_features_in=None, history=None)
         return state_from_v1(part, where)["target_encoder"]
-    return decode(raw["target_encoder"], where)
+    return decode(raw["target_encoder"], where, limits)
 
 
 def current_state(state, where):
@@ -81,13 +112,13 @@ def state_from_v1(state, where):
                 "y_ndim": fitted["y_ndim_"], "mean": fitted["mean_"], "scale": fitted["scale_"],
             }
         else:
-            raise ValueError(
+            raise MalformedFileError(
                 f"{where}: unknown target encoder {name!r}; skdense knows "
                 "ClassifierTargetEncoder and RegressorTargetEncoder."
             )
         x_dtype = state["attributes"]["X_dtype_"]
     except (KeyError, TypeError) as err:
-        raise ValueError(f"{where}: a format-1 estimator state without {err}.") from None
+        raise MalformedFileError(f"{where}: a format-1 estimator state without {err}.") from None
     return {
         "params": {
             k: v for k, v in state["params"].items() if isinstance(k, str) and is_wrapper_param(k)

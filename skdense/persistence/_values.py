@@ -10,15 +10,18 @@ initializer, its configuration checked like a network's and rebuilt with
 ``safe_mode=True``, :mod:`skdense.persistence._keras_files`).
 """
 
+import math
 import re
 import sys
 
 import numpy as np
 
-from ._errors import UntrustedContentError, preview
+from ._archive import LoadLimits
+from ._errors import MalformedFileError, UntrustedContentError, preview
 from ._keras_files import keras_object
 
 
+DEFAULT_LIMITS = LoadLimits()
 _DTYPE = re.compile(r"[<>|=]?[biufUO]\d*\Z")
 _ARRAY_KINDS = "biufUO"
 _PLAIN_HINT = (
@@ -85,34 +88,36 @@ def _encode_array(arr, where):
     return {"dtype": dtype.str, "shape": list(arr.shape), "data": flat}
 
 
-def decode(node, where):
+def decode(node, where, limits=DEFAULT_LIMITS):
+    """The value of a JSON ``node`` written by :func:`encode`; arrays within ``limits``."""
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if isinstance(node, list):
-        return [decode(v, where) for v in node]
+        return [decode(v, where, limits) for v in node]
     if not isinstance(node, dict):
-        raise ValueError(f"{where}: unexpected JSON value {node!r}.")
+        raise MalformedFileError(f"{where}: unexpected JSON value {preview(node)}.")
     tags = [k for k in node if k.startswith("__")]
     if not tags:
-        return {k: decode(v, where) for k, v in node.items()}
+        return {k: decode(v, where, limits) for k, v in node.items()}
     if len(node) != 1:
         raise UntrustedContentError(f"{where}: unknown value {preview(node)}.")
     tag, body = next(iter(node.items()))
     if tag == "__tuple__" and isinstance(body, list):
-        return tuple(decode(v, where) for v in body)
+        return tuple(decode(v, where, limits) for v in body)
     if tag == "__items__" and isinstance(body, list):
         out = {}
         for item in body:
             if not (isinstance(item, list) and len(item) == 2):
-                raise ValueError(f"{where}: a dict item must be [key, value]; got {item!r}.")
-            key = decode(item[0], where)
+                raise MalformedFileError(
+                    f"{where}: a dict item must be [key, value]; got {preview(item)}.")
+            key = decode(item[0], where, limits)
             try:
-                out[key] = decode(item[1], where)
+                out[key] = decode(item[1], where, limits)
             except TypeError:
-                raise ValueError(f"{where}: unhashable dict key {key!r}.") from None
+                raise MalformedFileError(f"{where}: unhashable dict key {preview(item[0])}.") from None
         return out
     if tag == "__ndarray__" and isinstance(body, dict):
-        return _decode_array(body, where)
+        return _decode_array(body, where, limits)
     if tag == "__dtype__" and isinstance(body, str):
         return _decode_dtype(body, where)
     if tag == "__keras__" and isinstance(body, dict):
@@ -124,34 +129,65 @@ def decode(node, where):
 
 
 def _decode_dtype(text, where):
+    refused = UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
     if not _DTYPE.match(text):
-        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
-    dtype = np.dtype(text)
+        raise refused
+    try:
+        dtype = np.dtype(text)
+    except TypeError:  # a well-formed name NumPy has no type for ("i16")
+        raise refused from None
     if dtype.kind not in _ARRAY_KINDS:
-        raise UntrustedContentError(f"{where}: dtype {text!r} is not one skdense stores.")
+        raise refused
     return dtype
 
 
-def _decode_array(body, where):
-    try:
-        dtype = _decode_dtype(body["dtype"], where)
-        shape = tuple(int(d) for d in body["shape"])
-        data = body["data"]
-    except (KeyError, TypeError, ValueError) as err:
-        if isinstance(err, UntrustedContentError):
-            raise
-        raise ValueError(f"{where}: malformed array {preview(body)}.") from None
+# A string array's dtype may be this many characters wider than its longest value
+# (an array made with a wider dtype than it needs, e.g. ``dtype="<U50"``).
+_STRING_SLACK = 256
+
+
+def _decode_array(body, where, limits):
+    if set(body) != {"dtype", "shape", "data"} or not isinstance(body["dtype"], str):
+        raise MalformedFileError(f"{where}: malformed array {preview(body)}.")
+    dtype = _decode_dtype(body["dtype"], where)
+    shape, data = body["shape"], body["data"]
+    if not (isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)):
+        raise MalformedFileError(
+            f"{where}: an array's shape must be a list of non-negative integers; got "
+            f"{preview(shape)}.")
     if not isinstance(data, list):
-        raise ValueError(f"{where}: malformed array {preview(body)}.")
+        raise MalformedFileError(f"{where}: malformed array {preview(body)}.")
+    count = math.prod(shape)
+    if len(data) != count:
+        raise MalformedFileError(f"{where}: {len(data)} values do not fill the shape {tuple(shape)}.")
+    if dtype.kind in "biuf" and any(not _is_number(v) for v in data):
+        raise MalformedFileError(f"{where}: an array of {dtype} holds a value that is not a number.")
+    if dtype.kind == "U":
+        if any(not isinstance(v, str) for v in data):
+            raise MalformedFileError(f"{where}: an array of {dtype} holds a value that is not a string.")
+        longest = max((len(v) for v in data), default=0)
+        if dtype.itemsize // 4 > longest + _STRING_SLACK:
+            raise MalformedFileError(
+                f"{where}: an array of {dtype} whose longest string has {longest} "
+                "characters; skdense writes no string dtype that much wider than its values.")
+    if dtype.itemsize * count > limits.max_array_bytes:
+        raise MalformedFileError(
+            f"{where}: an array of {count:,} values of {dtype} takes "
+            f"{dtype.itemsize * count:,} bytes; the limit is {limits.max_array_bytes:,} "
+            "(max_array_bytes).")
     if dtype.kind == "O":
         flat = np.empty(len(data), dtype=object)
         for i, v in enumerate(data):
-            flat[i] = decode(v, where)
+            flat[i] = decode(v, where, limits)
     else:
-        if any(isinstance(v, (dict, list)) for v in data):
-            raise ValueError(f"{where}: an array of {dtype} holds a non-scalar value.")
-        flat = np.asarray(data, dtype=dtype)
-    if flat.size != int(np.prod(shape)):
-        raise ValueError(f"{where}: {flat.size} values do not fill the shape {shape}.")
-    arr = flat.reshape(shape)
-    return arr[()] if shape == () else arr
+        try:
+            flat = np.asarray(data, dtype=dtype)
+        except (OverflowError, ValueError, TypeError) as err:
+            raise MalformedFileError(
+                f"{where}: an array's values do not fit its dtype {dtype} ({err}).") from None
+    arr = flat.reshape(tuple(shape))
+    return arr[()] if shape == [] else arr
+
+
+def _is_number(value):
+    return isinstance(value, (int, float))  # bool is an int; NaN and inf are floats
