@@ -38,7 +38,7 @@ import zipfile
 import numpy as np
 
 from .._inference import OutputDecoder
-from ._archive import Archive, Budget, LoadLimits, limits_or_default, read_file, reading
+from ._archive import Archive, Budget, LoadLimits, limits_or_default, open_file, reading
 from ._errors import MalformedFileError, UntrustedContentError, preview
 from ._keras_files import NetworkFile, restore_unsaved_state, unsaved_state
 from ._state import check_state, current_state, target_encoder_state
@@ -196,13 +196,14 @@ def load(path, *, trusted=None, limits=None):
     trusted = tuple(str(t) for t in (trusted or ()))
     budget = Budget(limits)
     what = "a skdense file (written by skdense.save)"
-    with Archive(read_file(path, what, limits), path, what, budget) as archive:
+    with Archive(open_file(path, what, limits), path, what, budget) as archive:
         manifest = _read_manifest(archive, path)
         n = manifest["estimators"]
-        skops_bytes = archive.read(_SKOPS_MEMBER) if manifest["root"] == "skops" else None
-        if skops_bytes is not None:  # checked before any estimator is built
-            skops_where = f"{path}: {_SKOPS_MEMBER}"
-            Archive(skops_bytes, skops_where, "a skops file", budget).close()
+        skops_bytes, skops_where = None, f"{path}: {_SKOPS_MEMBER}"
+        if manifest["root"] == "skops":  # checked before any estimator is built
+            with Archive(archive.open_member(_SKOPS_MEMBER), skops_where, "a skops file",
+                         budget) as skops_archive:
+                skops_bytes = skops_archive.raw()
             allowed = _trusted_skops_types(skops_bytes, trusted, skops_where)
         estimators = [_read_estimator(archive, i, path, budget, trusted) for i in range(n)]
     if skops_bytes is None:
@@ -251,7 +252,7 @@ def load_network(path, *, trusted=None, limits=None):
     path = os.fspath(path)
     limits = limits_or_default(limits)
     what = "a Keras .keras file"
-    network = NetworkFile(read_file(path, what, limits), path, Budget(limits),
+    network = NetworkFile(open_file(path, what, limits), path, Budget(limits),
                           tuple(str(t) for t in (trusted or ())))
     return network.load_model()
 
@@ -737,7 +738,7 @@ def _read_estimator(archive, i, path, budget, trusted):
     member = f"estimators/{i}.keras"
     network = None
     if member in archive.names:
-        network = NetworkFile(archive.read(member), f"{path}: {member}", budget, trusted)
+        network = NetworkFile(archive.open_member(member), f"{path}: {member}", budget, trusted)
     return _estimator_from_record(record, network, where, budget.limits)
 
 

@@ -139,25 +139,33 @@ _END_RECORD = b"PK\x05\x06"
 _END_RECORD_SIZE = 22
 
 
-def _check_one_zip(data, where, what):
+def _check_one_zip(f, where, what):
     """A zip archive from its first byte to its last: the first entry at offset 0 and
     the end-of-archive record (and its comment) ending the file.  Refuses a file
     that is another container with a zip before or after it (an HDF5 model with
     a zip appended loads as HDF5 in Keras)."""
-    if data[:4] != _LOCAL_HEADER:
-        kind = "an HDF5 file" if data[:8] == b"\x89HDF\r\n\x1a\n" else "not a zip archive"
+    size = f.seek(0, os.SEEK_END)
+    f.seek(0)
+    head = f.read(8)
+    if head[:4] != _LOCAL_HEADER:
+        kind = "an HDF5 file" if head == b"\x89HDF\r\n\x1a\n" else "not a zip archive"
         raise MalformedFileError(
             f"{where} is not {what}: it does not start as a zip archive ({kind})."
         )
-    end = data.rfind(_END_RECORD, max(0, len(data) - _END_RECORD_SIZE - 65535))
-    if end < 0 or end + _END_RECORD_SIZE > len(data):
+    tail_start = max(0, size - _END_RECORD_SIZE - 65535)
+    f.seek(tail_start)
+    tail = f.read()
+    end = tail.rfind(_END_RECORD)
+    if end < 0 or end + _END_RECORD_SIZE > len(tail):
         raise MalformedFileError(f"{where} is not {what}: it has no end-of-archive record.")
-    (comment_length,) = struct.unpack("<H", data[end + 20:end + 22])
-    if end + _END_RECORD_SIZE + comment_length != len(data):
+    (comment_length,) = struct.unpack("<H", tail[end + 20:end + 22])
+    after = len(tail) - end - _END_RECORD_SIZE - comment_length
+    if after != 0:
         raise MalformedFileError(
-            f"{where} is not {what}: {len(data) - end - _END_RECORD_SIZE - comment_length} "
-            "bytes follow the zip archive (another file appended to it)."
+            f"{where} is not {what}: {after} bytes follow the zip archive (another file "
+            "appended to it)."
         )
+    f.seek(0)
 
 
 class Archive:
@@ -165,8 +173,9 @@ class Archive:
 
     Parameters
     ----------
-    data : bytes
-        The archive's bytes (read by :func:`read_file`, or an entry of another archive).
+    source : bytes or binary file
+        The archive: the user's file (:func:`open_file`) or an entry of another
+        archive, as bytes.
     where : str
         How errors name it: the user's path, then the entries leading to it.
     what : str
@@ -175,11 +184,20 @@ class Archive:
         The bytes the whole file may still spend; opening spends this archive's.
     """
 
-    def __init__(self, data, where, what, budget):
+    def __init__(self, source, where, what, budget):
         self.where, self.limits = where, budget.limits
-        _check_one_zip(data, where, what)
+        self._file = io.BytesIO(source) if isinstance(source, bytes) else source
+        try:
+            self._open(what, budget)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _open(self, what, budget):
+        where = self.where
+        _check_one_zip(self._file, where, what)
         with reading(where, "the zip archive"):
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._zip = zipfile.ZipFile(self._file)
             infos = self._zip.infolist()
         limits = self.limits
         if len(infos) > limits.max_entries:
@@ -241,6 +259,20 @@ class Archive:
                 )
             return data
 
+    def open_member(self, name, what=None):
+        """The entry as a file (seekable; read as it is used): an archive inside
+        this one is opened with :class:`Archive` without reading it whole."""
+        if name not in self._infos:
+            self.read(name, what)  # raises, naming what is missing
+        with reading(f"{self.where}: {name}"):
+            return self._zip.open(self._infos[name])
+
+    def raw(self):
+        """The whole archive's bytes (what Keras is given to load, once checked)."""
+        with reading(self.where):
+            self._file.seek(0)
+            return self._file.read()
+
     def read_json(self, name, what=None):
         """The entry parsed as JSON, within ``max_json_bytes`` and ``max_json_depth``."""
         where = f"{self.where}: {name}"
@@ -254,6 +286,7 @@ class Archive:
 
     def close(self):
         self._zip.close()
+        self._file.close()
 
     def __enter__(self):
         return self
@@ -294,19 +327,18 @@ def _depth(value):
     return deepest
 
 
-def read_file(path, what, limits):
-    """The bytes of the user's file at ``path``, within ``limits.max_total_bytes``."""
+def open_file(path, what, limits):
+    """The user's file at ``path``, open for reading, once it is a file within
+    ``limits.max_total_bytes`` (it is read entry by entry, never whole)."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise MalformedFileError(f"{path} is a directory, not {what}.")
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if size > limits.max_total_bytes:
-            raise MalformedFileError(
-                f"{path} is {size:,} bytes; the limit is {limits.max_total_bytes:,} "
-                "(max_total_bytes)."
-            )
-        data = f.read(size + 1)
-    if len(data) > limits.max_total_bytes:  # it grew while it was read
-        raise MalformedFileError(f"{path} is over {limits.max_total_bytes:,} bytes (max_total_bytes).")
-    return data
+    f = open(path, "rb")
+    size = os.fstat(f.fileno()).st_size
+    if size > limits.max_total_bytes:
+        f.close()
+        raise MalformedFileError(
+            f"{path} is {size:,} bytes; the limit is {limits.max_total_bytes:,} "
+            "(max_total_bytes)."
+        )
+    return f

@@ -157,7 +157,9 @@ class NetworkFile:
 
     Parameters
     ----------
-    data : bytes
+    source : bytes or binary file
+        The ``.keras`` archive; its bytes are read whole (``data``) only once
+        everything in it is checked.
     where : str
         The user's file, and the entry when the network is inside one.
     budget : skdense.persistence._archive.Budget
@@ -165,9 +167,9 @@ class NetworkFile:
         Keras types beyond skdense's that the caller trusts.
     """
 
-    def __init__(self, data, where, budget, trusted=()):
-        self.data, self.where = data, where
-        with Archive(data, where, "a Keras .keras file", budget) as archive:
+    def __init__(self, source, where, budget, trusted=()):
+        self.where = where
+        with Archive(source, where, "a Keras .keras file", budget) as archive:
             extra = sorted(archive.names - KERAS_ENTRIES)
             if extra:
                 raise UntrustedContentError(
@@ -177,8 +179,9 @@ class NetworkFile:
                 )
             self.config = archive.read_json("config.json", "a Keras .keras file")
             weights = archive.read("model.weights.h5", "a Keras .keras file")
-        check_keras_config(self.config, where, trusted)
-        self.weights = check_weights_file(weights, f"{where}: model.weights.h5", budget.limits)
+            check_keras_config(self.config, where, trusted)
+            self.weights = check_weights_file(weights, f"{where}: model.weights.h5", budget.limits)
+            self.data = archive.raw()
 
     def numpy_network(self):
         """The :class:`~skdense._inference.network.NumpyNetwork` (raises
