@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from skdense.cli import main
-from skdense.compare import compare, read_journal
+from skdense.compare import compare, load_csv, read_journal
 from skdense.compare._journal import decode, encode
 from skdense.compare._row import columns
 
@@ -250,3 +250,39 @@ def test_a_journal_of_another_format_is_refused(capsys, tmp_path, tiny_journal):
     assert code == 2 and len(err.splitlines()) == 1, err
     assert "was written by another version of skdense (journal format 1; this version reads " \
            "format 2)" in err
+
+
+# ------------------------------------------------ 3. a CSV header that repeats a name
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_duplicate_csv_column_names_are_refused(tmp_path, sep):
+    rows = [[0.1 * i, i % 3, i % 2, (i + 1) % 2] for i in range(12)]
+    path = tmp_path / "dup.csv"
+    path.write_text(sep.join(["f1", "f2", "target", "target"]) + "\n"
+                    + "".join(sep.join(map(str, r)) + "\n" for r in rows))
+    with pytest.raises(ValueError, match=rf"{path} has duplicate column names: 'target' "
+                                         r"\(columns 3 and 4\)\. Rename the columns so that "
+                                         r"each name appears once\."):
+        load_csv(str(path), "target", sep=sep)
+    path.write_text(sep.join(["f1", "f1", "target"]) + "\n"
+                    + "".join(sep.join(map(str, r[1:])) + "\n" for r in rows))
+    with pytest.raises(ValueError, match=r"duplicate column names: 'f1' \(columns 1 and 2\)"):
+        load_csv(str(path), "target", sep=sep)
+
+
+def test_duplicate_csv_column_names_are_one_line_on_the_command_line(capsys, tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("f1,f2,target,f2,target\n" + "1,2,0,3,1\n4,5,1,6,0\n" * 6)
+    code = main(["compare", "--csv", str(path), "--target", "target", "--models", "linear",
+                 "--no-progress"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert (f"{path} has duplicate column names: 'f2' (columns 2 and 4), 'target' (columns 3 "
+            "and 5). Rename the columns so that each name appears once.") in err
+
+
+def test_distinct_names_that_pandas_would_mangle_into_each_other_still_load(tmp_path):
+    # 'f1' and 'f1.1' are two names; only a repeated name is refused
+    path = tmp_path / "ok.csv"
+    path.write_text("f1,f1.1,target\n" + "1,2,0\n3,4,1\n" * 6)
+    X, y = load_csv(str(path), "target")
+    assert list(X.columns) == ["f1", "f1.1"] and y.name == "target"
