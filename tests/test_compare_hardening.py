@@ -17,7 +17,6 @@ import pytest
 from skdense.cli import main
 from skdense.compare import compare, load_csv, read_journal
 from skdense.compare._journal import decode, encode
-from skdense.compare._row import columns
 
 KW = dict(models=["linear"], cv=3, quick=True, data_name="data")
 TIMING = ["fit_seconds", "refit_seconds", "predict_seconds"]
@@ -105,10 +104,21 @@ def test_resume_over_other_data_runs_the_jobs_again(capsys, tmp_path):
     assert pd.read_csv(out / "results.csv")["accuracy"].tolist() == noisy_scores
 
 
+def test_a_row_has_the_columns_the_journal_checks(tmp_path):
+    from skdense.compare._row import columns, problem
+
+    result, _ = _run(CLEAN, tmp_path / "j.jsonl")
+    assert list(result.results.columns) == list(columns("classification"))
+    row = result.results.iloc[0].to_dict()
+    assert problem(row) is None
+    assert problem({**row, "accuracy": "0.9"}) == ("its row's 'accuracy' is '0.9' (str); "
+                                                   "expected a number")
+    assert problem({**row, "fold": True}) == "its row's 'fold' is True (bool); expected an integer"
+
+
 def test_a_job_recorded_twice_is_damaged_and_rerun_once(tmp_path):
     journal = tmp_path / "j.jsonl"
     first, _ = _run(CLEAN, journal)
-    assert list(first.results.columns) == list(columns("classification"))  # what is checked
     lines = _lines(journal)
     fold = decode(lines[1])["key"]["fold"]
     _write(journal, [*lines, lines[1]])  # the same job again (two journals joined, say)
