@@ -426,12 +426,12 @@ def test_a_resumed_job_gives_the_numbers_of_an_uninterrupted_run(tmp_path, iris_
     with pytest.raises(CompareInterrupted):  # only to let compare write the header
         compare(**kw, journal=journal, progress=_stop_after(1))
     settings = read_journal(journal).header["settings"]
-    config = settings["configs"]["iris"]
+    config, data = settings["configs"]["iris"], settings["data"]["iris"]
     with Journal.open(journal, settings) as book:  # every other job, as the full run recorded it
         for row in full.to_dict("records"):
             if (row["model"], row["fold"]) not in (("dense", 1), ("linear", 0)):
                 book.append((row["dataset"], row["model"], row["fold"], row["seed"],
-                             config[row["model"]]), row)
+                             config[row["model"]], data), row)
     ran = []
     resumed = compare(**kw, journal=journal, progress=ran.append)
     assert [(r["model"], r["fold"]) for r in ran] == [("dense", 1)]

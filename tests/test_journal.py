@@ -7,22 +7,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skdense.compare import CompareResult, JournalMismatch, OutputFolder, read_journal
+from skdense.compare import (
+    CompareResult,
+    JournalMismatch,
+    MalformedJournal,
+    OutputFolder,
+    read_journal,
+)
 from skdense.compare._journal import Journal, decode, encode
 
-SETTINGS = {"datasets": ["iris"], "cv": 3, "random_state": 0, "configs": {"iris": {"linear": "ab"}}}
-ROW = {"dataset": "iris", "model": "linear", "fold": 0, "seed": 7, "accuracy": 0.1 + 0.2,
-       "log_loss": float("nan"), "status": "ok", "best_params": '{"C": 1.0}', "error": "é"}
+SETTINGS = {"datasets": ["iris"], "tasks": {"iris": "classification"}, "cv": 3, "random_state": 0,
+            "configs": {"iris": {"linear": "ab"}}, "data": {"iris": "d1"}}
+ROW = {"dataset": "iris", "task": "classification", "model": "linear", "family": "ML", "fold": 0,
+       "repeat": 0, "seed": 7, "n_train": 100, "n_test": 50, "status": "ok", "error": "é",
+       "accuracy": 0.1 + 0.2, "log_loss": float("nan"), "fit_seconds": 0.5, "refit_seconds": 0.1,
+       "predict_seconds": 0.01, "best_params": '{"C": 1.0}', "warnings": ""}
 
 
 def _key(fold):
-    return ("iris", "linear", fold, 7 + fold, "ab")
+    return ("iris", "linear", fold, 7 + fold, "ab", "d1")
+
+
+def _row(fold):
+    return {**ROW, "fold": fold, "seed": 7 + fold}
 
 
 def _write(path, n):
     with Journal.open(path, SETTINGS) as book:
         for fold in range(n):
-            book.append(_key(fold), {**ROW, "fold": fold})
+            book.append(_key(fold), _row(fold))
 
 
 # ---------------------------------------------------------------- line format
@@ -54,7 +67,7 @@ def test_journal_keeps_every_finished_job(tmp_path):
     # reopening with the same settings appends after what is there
     with Journal.open(path, SETTINGS) as book:
         assert set(book.done) == {_key(0), _key(1), _key(2)}
-        book.append(_key(3), ROW)
+        book.append(_key(3), _row(3))
     assert len(read_journal(path).jobs) == 4
 
 
@@ -69,21 +82,28 @@ def test_torn_last_line_is_ignored_and_cut_off(tmp_path):
     assert contents.torn and contents.damaged == 0 and len(contents.jobs) == 2
     with Journal.open(path, SETTINGS) as book:  # opening cuts the torn tail off ...
         assert len(book.done) == 2
-        book.append(_key(2), ROW)  # ... so the next line starts on a line of its own
+        book.append(_key(2), _row(2))  # ... so the next line starts on a line of its own
     assert path.read_bytes().startswith(whole)
     contents = read_journal(path)
     assert (len(contents.jobs), contents.damaged, contents.torn) == (3, 0, False)
 
 
-def test_damaged_middle_line_is_skipped_and_the_rest_kept(tmp_path):
+def test_a_changed_middle_line_stops_the_reading_naming_it(tmp_path):
+    # Only a torn last line is what a crash leaves; a whole line whose checksum
+    # fails was changed after it was written (an edit, bit rot): the reading stops
+    # at it, rather than guess what else changed.
     path = tmp_path / "journal.jsonl"
     _write(path, 3)
     lines = path.read_bytes().split(b"\n")
-    lines[2] = lines[2].replace(b'"fold":1', b'"fold":5')  # not a torn tail: bit rot
+    lines[2] = lines[2].replace(b'"fold":1', b'"fold":5')
     path.write_bytes(b"\n".join(lines))
-    contents = read_journal(path)
-    assert contents.damaged == 1
-    assert [key for key, _ in contents.jobs] == [_key(0), _key(2)]  # job 1 will run again
+    before = path.read_bytes()
+    for read in (read_journal, lambda p: Journal.open(p, SETTINGS)):
+        with pytest.raises(MalformedJournal, match="is malformed at line 3: its checksum does not "
+                                                   "match its contents") as info:
+            read(path)
+        assert info.value.line == 3
+    assert path.read_bytes() == before  # nothing cut off, nothing appended
 
 
 def test_other_settings_are_refused_naming_the_setting(tmp_path):

@@ -6,7 +6,7 @@ a Dask cluster. See ``docs/compare.md`` and ``skdense compare --help``.
 
 A run never loses finished work: with ``journal=`` every finished job is
 recorded on disk as it finishes and a rerun continues from it
-(``read_journal``, ``JournalMismatch``), an interruption raises
+(``read_journal``, ``JournalMismatch``, ``MalformedJournal``), an interruption raises
 ``CompareInterrupted`` with the partial result, and ``OutputFolder`` checks an
 output folder before any work and writes files atomically.
 
@@ -35,6 +35,7 @@ _LAZY = {
     "load_dataset": "._datasets",
     "sniff_separator": "._datasets",
     "JournalMismatch": "._journal",
+    "MalformedJournal": "._journal",
     "read_journal": "._journal",
     "HIGHER_IS_BETTER": "._metrics",
     "METRICS": "._metrics",
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
         load_dataset,
         sniff_separator,
     )
-    from ._journal import JournalMismatch, read_journal
+    from ._journal import JournalMismatch, MalformedJournal, read_journal
     from ._metrics import HIGHER_IS_BETTER, METRICS
     from ._candidates import MODEL_NAMES, default_grids, default_models
     from ._output import OutputFolder
@@ -75,6 +76,7 @@ __all__ = [
     "CompareInterrupted",
     "CompareResult",
     "JournalMismatch",
+    "MalformedJournal",
     "OutputFolder",
     "TaskDecision",
     "check_finite",

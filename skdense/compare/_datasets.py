@@ -200,6 +200,30 @@ def _separator_hint(columns, sep):
     return ""
 
 
+def _check_header(path, sep):
+    """Raise ValueError when a name repeats in the header row of the CSV file at ``path``.
+
+    pandas renames a repeated name (``target, target`` becomes ``target,
+    target.1``), so the header is read again here, as a row of data: the same
+    parser with the same separator (a multi-character one included), quoting,
+    encoding and byte-order mark as the table, but no renaming. Blank names are
+    not names (pandas calls them ``Unnamed: 2``, which cannot collide).
+    """
+    row = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False)
+    where = {}
+    for number, name in enumerate(row.iloc[0], 1):
+        if name.strip():
+            where.setdefault(name, []).append(number)
+    repeated = [(name, numbers) for name, numbers in where.items() if len(numbers) > 1]
+    if repeated:
+        shown = ", ".join(
+            f"{name!r} (columns {', '.join(map(str, numbers[:-1]))} and {numbers[-1]})"
+            for name, numbers in repeated
+        )
+        raise ValueError(f"{path} has duplicate column names: {shown}. Rename the columns so "
+                         "that each name appears once.")
+
+
 def load_csv(path, target, *, sep=None, decimal="."):
     """Read a user's CSV file into ``(X, y)``, with errors a user can act on.
 
@@ -216,7 +240,9 @@ def load_csv(path, target, *, sep=None, decimal="."):
     A text column whose every entry is a number with a decimal comma (``"3,14"``)
     is an error too, unless ``decimal=","``. Infinite values (``inf``) are an
     error that names their columns and lines. Empty cells (and pandas' standard
-    markers such as ``NA``) are missing values.
+    markers such as ``NA``) are missing values. A name that repeats in the
+    header (``f1,f2,target,target``) is an error that names it: pandas would
+    rename the second one, and ``--target target`` would take the first.
     """
     import os
 
@@ -230,6 +256,7 @@ def load_csv(path, target, *, sep=None, decimal="."):
         raise ValueError(f"CSV file {path} is empty.") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ValueError(f"Could not parse {path} as CSV: {str(exc).strip()}") from None
+    _check_header(path, sep)
     if target not in frame.columns:
         raise ValueError(
             f"Target column {target!r} is not in {path}. Columns: {', '.join(map(str, frame.columns))}."

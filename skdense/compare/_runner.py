@@ -62,11 +62,12 @@ class _Job:
     test: np.ndarray
     seed: int
     config: str  # digest of the model's estimator and grid (_identity.config_digest)
+    data: str  # digest of the dataset's values (_identity.data_digest)
 
     @property
     def key(self):
-        """The job's identity: what the journal records and resume matches."""
-        return (self.dataset, self.model, self.fold, self.seed, self.config)
+        """The job's identity: what the journal records and resume matches (``_journal.KEY``)."""
+        return (self.dataset, self.model, self.fold, self.seed, self.config, self.data)
 
 
 @dataclass
@@ -453,7 +454,11 @@ def compare(
         ``compare`` again with the same arguments after an interruption finishes
         the run and returns what an uninterrupted run returns. A journal written
         with other settings (data, models, folds, seed, library versions) raises
-        ``JournalMismatch``, naming the setting.
+        ``JournalMismatch``, naming the setting; a line that is not a journal
+        record raises ``MalformedJournal``, naming the line. A job line of other
+        data, a job recorded twice or a row that contradicts its key is not
+        reused: its job runs again, and a ``UserWarning`` says how many lines
+        were set aside and why.
 
     Returns
     -------
@@ -485,6 +490,7 @@ def compare(
     jobs = []  # in result order: dataset, model, fold
     per_dataset = {}
     configs, readable = {}, {}
+    digests = {d.name: _identity.data_digest(d.X, d.y) for d in data}
     for d in data:
         _check_sizes(d, cv)
         estimators, grids = _resolve_models(d, models, param_grids, quick, cv, inner_cv)
@@ -497,7 +503,8 @@ def compare(
             readable[config] = _identity.canonical({"estimator": estimators[name], "grid": grids[name]})
             for i, (train, test) in enumerate(splits):
                 seed = _candidates.job_seed(random_state, d.name, name, i)
-                jobs.append(_Job(d.name, name, i, i // cv, train, test, seed, config))
+                jobs.append(_Job(d.name, name, i, i // cv, train, test, seed, config,
+                                 digests[d.name]))
     settings = {
         "datasets": [d.name for d in data],
         "tasks": {d.name: d.task for d in data},
@@ -509,11 +516,13 @@ def compare(
         "inner_cv": int(inner_cv),
         "n_iter": int(n_iter) if search == "random" else None,
         "random_state": int(random_state),
-        "data": {d.name: _identity.data_digest(d.X, d.y) for d in data},
+        "data": digests,
         "configs": configs,
         "versions": _identity.library_versions(),
     }
     book = None if journal is None else Journal.open(journal, settings, configs=readable)
+    if book is not None and book.contents.set_aside:
+        warnings.warn(book.contents.describe(), UserWarning, stacklevel=2)
     done = {} if book is None else {j.key: book.done[j.key] for j in jobs if j.key in book.done}
     # Fold-major order: a time budget then cuts whole folds, not whole models.
     todo = sorted((j for j in jobs if j.key not in done), key=lambda j: j.fold)
@@ -533,6 +542,7 @@ def compare(
             )
 
     rows = dict(done)
+    by_place = {(j.dataset, j.model, j.fold): j for j in todo}  # a finished row's job
     client, own_client = None, False
     t_start = time.perf_counter()
 
@@ -560,8 +570,7 @@ def compare(
             Parallel(return_as="generator_unordered")(tasks())
         ) as outputs:
             for row in outputs:
-                key = (row["dataset"], row["model"], row["fold"], row["seed"],
-                       configs[row["dataset"]][row["model"]])
+                key = by_place[row["dataset"], row["model"], row["fold"]].key
                 rows[key] = row
                 if book is not None and row["status"] != "skipped":
                     book.append(key, row)
