@@ -459,3 +459,20 @@ def test_errors_are_public(fitted):
     assert issubclass(MalformedFileError, ValueError)
     assert issubclass(UntrustedContentError, ValueError)
     assert skdense.persistence.MalformedFileError is MalformedFileError
+
+
+def test_a_network_keras_cannot_load_names_the_users_file_and_leaves_nothing(
+        saved, private_tmp, monkeypatch):
+    from skdense.persistence import _keras_files
+
+    def fails(path):
+        raise OSError(f"Unable to open {path}: truncated file")
+
+    monkeypatch.setattr(_keras_files, "load_keras_model", fails)
+    loaded = persistence.load(saved)  # predicts in NumPy: the network is loaded on first use
+    with pytest.raises(MalformedFileError) as info:
+        loaded.model_
+    message = str(info.value)
+    assert message.startswith(f"{saved}: estimators/0.keras: Keras could not load the network")
+    assert str(private_tmp) not in message and "<network>" in message
+    assert list(private_tmp.iterdir()) == []
