@@ -203,6 +203,7 @@ def load(path, *, trusted=None, limits=None):
         if manifest["root"] == "skops":  # checked before any estimator is built
             with Archive(archive.open_member(_SKOPS_MEMBER), skops_where, "a skops file",
                          budget) as skops_archive:
+                skops_archive.read_json("schema.json", "a skops file")  # size and depth
                 skops_bytes = skops_archive.raw()
             allowed = _trusted_skops_types(skops_bytes, trusted, skops_where)
         estimators = [_read_estimator(archive, i, path, budget, trusted) for i in range(n)]
