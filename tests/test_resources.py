@@ -391,7 +391,7 @@ def test_a_one_hot_target_too_large_is_refused_before_the_network_is_built(avail
     target_gb = _resources._gb(n * n * _resources.TARGET_BYTES["one-hot"])
     assert f"{target_gb} GB for the target (a one-hot row of 12,000 values)" in message
     assert message.index("fewer rows") < message.index("smaller hidden_layer_sizes")
-    assert "loss='sparse_categorical_crossentropy' with n_ensemble=1" in message
+    assert "loss='sparse_categorical_crossentropy' (one class index a row" in message
 
 
 @pytest.mark.parametrize("spec, y, loss, per_row, kind", [

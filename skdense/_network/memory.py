@@ -354,9 +354,9 @@ def _message(name, network, estimate, available, optimizer, batch_size, target, 
         advice.append("numeric_embedding=None")
     large_target = estimate.target > 0.3 * estimate.total
     if large_target and target is not None and target.kind == "one-hot" and network.n_outputs > 2:
-        advice.insert(0, "loss='sparse_categorical_crossentropy' with n_ensemble=1 (one class "
-                         "index a row instead of a one-hot row; the output still has a unit "
-                         "per class), fewer classes (group the rare ones)")
+        advice.insert(0, "loss='sparse_categorical_crossentropy' (one class index a row instead "
+                         "of a one-hot row; the output still has a unit per class), fewer "
+                         "classes (group the rare ones)")
     if large_target:
         advice.insert(0, "fewer rows (fit on a sample)")
     slots = optimizer_slots(optimizer)
