@@ -213,7 +213,8 @@ def test_outputs_csv_json_png(iris_dense_result, tmp_path):
     back = pd.read_csv(csv)
     assert back[["model", "fold", "accuracy"]].equals(r.results[["model", "fold", "accuracy"]])
     doc = json.loads(open(r.to_json(tmp_path / "r.json")).read())
-    assert set(doc) == {"info", "results", "summary", "significance"}
+    assert set(doc) == {"info", "results", "summary", "significance", "verdict",
+                        "overall_verdict", "blend", "plots"}
     assert doc["significance"][0]["test"].startswith("corrected resampled t-test")
     png = r.plot(tmp_path / "r.png")
     data = open(png, "rb").read()
