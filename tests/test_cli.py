@@ -47,7 +47,7 @@ def test_no_subcommand_prints_help(capsys):
 def test_compare_help_lists_names(capsys):
     assert main(["compare", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "--csv FILE" in out and "breast_cancer, wine, iris, digits, diabetes, linnerud" in out
+    assert "--csv FILE" in out and "breast_cancer, wine, iris, digits, diabetes, friedman1, linnerud" in out
     assert "--task {classification,regression}" in out  # choices resolved when shown
 
 
