@@ -255,17 +255,17 @@ def print_tables(result, console):
                 )
         console.print(table)
     sig = result.significance()
-    table = Table(
-        title="best DL vs best ML: corrected resampled t-test (Nadeau & Bengio 2003)",
-        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-    )
-    for col, justify in (("dataset", "left"), ("metric", "left"), ("best DL", "left"),
-                         ("score", "right"), ("best ML", "left"), ("score", "right"),
-                         ("p-value", "right")):
-        table.add_column(col, justify=justify)
+    title = "best DL vs best ML: corrected resampled t-test (Nadeau & Bengio 2003)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))  # a title on one line, however short the names
+    # No metric column (the tables above name it): with it, a model name as long as
+    # hist_gradient_boosting would be cut to fit 80 columns.
+    for col, justify in (("dataset", "left"), ("best DL", "left"), ("score", "right"),
+                         ("best ML", "left"), ("score", "right"), ("p-value", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in sig.itertuples():
         table.add_row(
-            r.dataset, r.metric, _name(r.best_dl), _fmt(r.dl_score, None),
+            r.dataset, _name(r.best_dl), _fmt(r.dl_score, None),
             _name(r.best_ml), _fmt(r.ml_score, None), _p(r.p_value),
         )
     console.print(table)
@@ -295,11 +295,9 @@ def print_verdict(result, console):
 
     verdict = result.verdict()
     overall = result.overall_verdict().iloc[0]
-    table = Table(
-        title="verdict: P(best DL better / practically equivalent / best ML better by more "
-              "than ROPE), Bayesian correlated t-test (Benavoli et al. 2017)",
-        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-    )
+    title = "verdict: best DL vs best ML, Bayesian correlated t-test (Benavoli et al. 2017)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))
     for col, justify in (("dataset", "left"), ("DL − ML", "right"), ("ROPE", "right"),
                          ("P(DL)", "right"), ("P(≈)", "right"), ("P(ML)", "right"),
                          ("decision", "left")):
@@ -316,6 +314,10 @@ def print_verdict(result, console):
         console.print(f"[bold]{r.dataset}[/]: {r.verdict}", soft_wrap=False, highlight=False)
     console.print(f"[bold]all datasets[/] ({overall['test']}): {overall['verdict']}",
                   highlight=False)
+    console.print("P(DL), P(≈), P(ML): the probability that the best DL model is better by "
+                  "more than the ROPE, within ±ROPE of, or worse by more than the ROPE than "
+                  "the best ML model (--rope; default 0.01 of accuracy or R²).",
+                  highlight=False)
 
 
 def print_blend(result, console):
@@ -324,11 +326,9 @@ def print_blend(result, console):
     from rich.table import Table
 
     blend = result.blend()
-    table = Table(
-        title="blend: the average of the best DL and best ML model (mean probabilities or "
-              "values), per outer fold",
-        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-    )
+    title = "blend: the average of the best DL and best ML model, per outer fold"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))
     for col in ("dataset", "disagree", "error r", "DL", "ML", "blend", "gain"):
         table.add_column(col, justify="left" if col == "dataset" else "right", no_wrap=True)
     for r in blend.itertuples():
@@ -340,9 +340,10 @@ def print_blend(result, console):
                       "-" if r.gain != r.gain else f"{r.gain:+.3f}")
     console.print(table)
     console.print(
-        "disagree: share of test rows whose labels differ (regression: r = correlation of "
-        "the two models' predictions); error r: correlation of their errors (1 - p(true "
-        "class), or residuals); gain: blend minus the better of the two.", highlight=False)
+        "blend: the mean of the two models' probabilities (or values). disagree: share of "
+        "test rows whose labels differ (regression: r = correlation of the two models' "
+        "predictions); error r: correlation of their errors (1 - p(true class), or "
+        "residuals); gain: blend minus the better of the two.", highlight=False)
 
 
 def _open_output(args):

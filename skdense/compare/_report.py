@@ -44,7 +44,7 @@ ul.verdicts li { margin-bottom: 0.4em; }
            padding: 8px 12px; }
 .DL { color: #b22222; } .ML { color: #1f5f9f; }
 img { max-width: 100%; border: 1px solid #eee; }
-code { background: #f5f5f5; padding: 1px 4px; white-space: pre-wrap; word-break: break-all; }
+code { background: #f5f5f5; padding: 1px 4px; white-space: pre-wrap; }
 """
 
 
@@ -61,6 +61,16 @@ def _num(value, digits=3):
     if abs(value) >= 10:
         return f"{value:.1f}" if abs(value) < 1000 else f"{value:.0f}"
     return f"{value:.{digits}f}"
+
+
+def _mean_std(mean, std):
+    """``mean ± std`` with the mean's digits for both (``54.6 ± 1.0``, ``0.933 ± 0.012``)."""
+    if mean is None or mean != mean:
+        return "-"
+    digits = 3 if abs(mean) < 10 else 1 if abs(mean) < 1000 else 0
+    if std is None or std != std:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 def _prob(value):
@@ -105,7 +115,7 @@ def _verdict_section(result):
              f"{r.rope:g}", _prob(r.p_dl), _prob(r.p_equivalent), _prob(r.p_ml),
              str(r.n_folds), r.decision or "-"] for r in verdict.itertuples()]
     rows.append(["all datasets", "", "best DL", "best ML", _num(overall["mean_diff"]),
-                 _num(overall["rope"]) if overall["rope"] == overall["rope"] else "-",
+                 f'{overall["rope"]:g}' if overall["rope"] == overall["rope"] else "-",
                  _prob(overall["p_dl"]), _prob(overall["p_equivalent"]), _prob(overall["p_ml"]),
                  str(overall["n_datasets"]), overall["decision"]])
     parts.append(_table(
@@ -139,8 +149,8 @@ def _scores_section(result):
                 if r.rank == s["rank"].min():
                     best.add(len(rows))
                 rows.append([r.model, r.family,
-                             f"{_num(getattr(r, f'{m1}_mean'))} ± {_num(getattr(r, f'{m1}_std'))}",
-                             f"{_num(getattr(r, f'{m2}_mean'))} ± {_num(getattr(r, f'{m2}_std'))}",
+                             _mean_std(getattr(r, f"{m1}_mean"), getattr(r, f"{m1}_std")),
+                             _mean_std(getattr(r, f"{m2}_mean"), getattr(r, f"{m2}_std")),
                              _num(r.fit_seconds, 2), f"{r.rank:g}" if r.rank == r.rank else "-",
                              str(r.n_folds)])
         parts.append(f"<h3>{_e(task)}</h3>")

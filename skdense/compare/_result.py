@@ -261,10 +261,18 @@ class CompareResult:
         return path
 
     def to_json(self, path=None):
-        """Results, summary, significance and run settings as JSON (a string, or a file).
+        """Results, summary, significance, verdicts, blend, plots and settings as JSON.
 
-        A file is written atomically, like :meth:`to_csv`.
+        A string, or a file written atomically, like :meth:`to_csv`. In a file, the
+        paths of the plots are relative to the file's folder (``compare.png``), so
+        two runs' files compare equal wherever they were written.
         """
+        import os
+
+        folder = (None if path is None or hasattr(path, "write")
+                  else os.path.dirname(os.path.abspath(os.fspath(path))))
+        plots = {name: os.path.relpath(p, folder) if folder else os.fspath(p)
+                 for name, p in self.plots.items()}
 
         def records(df):
             return json.loads(df.to_json(orient="records", double_precision=15))
@@ -277,7 +285,7 @@ class CompareResult:
             "verdict": records(self.verdict()),
             "overall_verdict": records(self.overall_verdict())[0],
             "blend": records(self.blend()),
-            "plots": dict(self.plots),
+            "plots": plots,
         }
         text = json.dumps(doc, indent=2, default=repr)
         if path is None:
