@@ -253,13 +253,14 @@ def test_a_damaged_header_is_an_error_not_a_fresh_start(capsys, tmp_path, tiny_j
 def test_a_journal_of_another_format_is_refused(capsys, tmp_path, tiny_journal):
     out = tmp_path / "out"
     out.mkdir()
-    _write(out / "journal.jsonl", [_edit(tiny_journal[0], lambda r: r.update(format=1)),
+    # format 2: the journal of the skdense before predictions were saved
+    _write(out / "journal.jsonl", [_edit(tiny_journal[0], lambda r: r.update(format=2)),
                                    *tiny_journal[1:]])
     code = main([*TINY, "--output", str(out), "--resume"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert "was written by another version of skdense (journal format 1; this version reads " \
-           "format 2)" in err
+    assert "was written by another version of skdense (journal format 2; this version reads " \
+           "format 3)" in err
 
 
 # ------------------------------------------------ 3. a CSV header that repeats a name

@@ -182,7 +182,8 @@ def test_files_replace_a_planted_symlink_instead_of_following_it(tmp_path, small
     for p in paths:
         assert not os.path.islink(p) and os.path.isfile(p)
     assert pd.read_csv(paths[0])["accuracy"].tolist() == small_result.results["accuracy"].tolist()
-    assert sorted(os.listdir(tmp_path / "out")) == ["compare.png", "results.csv", "results.json"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["compare.png", "report.html", "results.csv",
+                                                    "results.json"]
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path, small_result):
@@ -219,4 +220,4 @@ def test_partial_result_goes_to_partial_files(tmp_path, small_result):
     # statistics of a partial result use only the folds every model finished: fold 0
     assert partial.summary().set_index("model")["n_folds"].to_dict() == {"a": 1, "b": 1}
     out.write(small_result, plot=False)  # the finished result replaces the partial files
-    assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.json"]
+    assert sorted(os.listdir(tmp_path)) == ["report.html", "results.csv", "results.json"]

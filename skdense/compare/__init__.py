@@ -29,6 +29,7 @@ _LAZY = {
     "TaskDecision": ".._estimators.task",
     "infer_task": ".._estimators.task",
     "DATASETS": "._datasets",
+    "DEFAULT_DATASETS": "._datasets",
     "check_finite": "._datasets",
     "check_target": "._datasets",
     "load_csv": "._datasets",
@@ -53,6 +54,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     from .._estimators.task import TASKS, TaskDecision, infer_task
     from ._datasets import (
         DATASETS,
+        DEFAULT_DATASETS,
         check_finite,
         check_target,
         load_csv,
@@ -69,6 +71,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
 
 __all__ = [
     "DATASETS",
+    "DEFAULT_DATASETS",
     "HIGHER_IS_BETTER",
     "METRICS",
     "MODEL_NAMES",

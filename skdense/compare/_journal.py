@@ -4,7 +4,7 @@ One JSON object a line. The first line describes the run (its settings, see
 ``_identity``); every further line is one finished job, written the moment it
 finishes and synced to disk (``os.fsync``) before the next job is reported::
 
-    {"crc32":"5f0e2a9c","record":{"kind":"run","format":2,"settings":{...},...}}
+    {"crc32":"5f0e2a9c","record":{"kind":"run","format":3,"settings":{...},...}}
     {"crc32":"0b1d77e4","record":{"kind":"job","key":{...},"row":{...}}}
 
 ``crc32`` is the CRC-32 of the bytes of ``record`` exactly as written. A job's
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from . import _row
 from ._fs import fsync_dir
 
-FORMAT = 2  # 2: keys hold the data digest; set_aside records
+FORMAT = 3  # 3: rows carry cost columns; ok jobs' outer-test predictions are saved
 KEY = ("dataset", "model", "fold", "seed", "config", "data")
 """The fields of a job's key, in the order of the key tuple."""
 _KEY_KINDS = {"dataset": "text", "model": "text", "fold": "an integer", "seed": "an integer",

@@ -13,8 +13,12 @@ What the folder holds:
 
 ``journal.jsonl``
     One line per finished job, appended as each finishes (``_journal``).
-``results.csv``, ``results.json``, ``compare.png``
-    The finished result (``FINAL``).
+``results.csv``, ``results.json``, ``compare.png``, ``report.html``
+    The finished result (``FINAL``); ``report.html`` (``_report``) embeds every
+    plot the run wrote (``CompareResult.plots``).
+``predictions/``
+    One ``.npz`` file per finished ``ok`` job: its outer-test predictions
+    (``_predictions``), written before the job's journal line.
 ``results.partial.csv``, ``results.partial.json``
     What had finished when a run was interrupted (``PARTIAL``); removed when the
     run is completed.
@@ -27,7 +31,8 @@ from ._fs import fsync_dir
 from ._journal import check_not_in_use
 
 JOURNAL = "journal.jsonl"
-FINAL = ("results.csv", "results.json", "compare.png")
+PREDICTIONS = "predictions"  # the jobs' outer-test predictions (``_predictions``)
+FINAL = ("results.csv", "results.json", "compare.png", "report.html")
 PARTIAL = ("results.partial.csv", "results.partial.json")
 
 class OutputFolder:
@@ -81,34 +86,54 @@ class OutputFolder:
     def has_journal(self):
         return bool(self._present([JOURNAL]))
 
-    def clear(self):
-        """Remove the journal, the finished and the partial result (links, not their targets).
+    @property
+    def predictions(self):
+        """The folder of the jobs' saved predictions (``predictions/``)."""
+        return os.path.join(self.path, PREDICTIONS)
 
+    def clear(self):
+        """Remove the journal, the predictions, the finished and the partial result.
+
+        Links are removed, not their targets; in ``predictions/`` only the
+        ``.npz`` files a run writes are removed (and the folder, once empty).
         Refused (ValueError) while another process is writing the journal.
         """
         check_not_in_use(self.journal)
         for name in self._present((JOURNAL, *FINAL, *PARTIAL)):
             os.unlink(os.path.join(self.path, name))
+        folder = self.predictions
+        if os.path.islink(folder):
+            os.unlink(folder)
+        elif os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.endswith(".npz") or (name.startswith(".") and name.endswith(".tmp")):
+                    os.unlink(os.path.join(folder, name))
+            if not os.listdir(folder):
+                os.rmdir(folder)
         fsync_dir(self.path)
 
     def write(self, result, *, plot=True):
         """Write ``result`` atomically; return the paths written.
 
-        A complete result goes to ``results.csv``, ``results.json`` and (with
-        ``plot``) ``compare.png``, and any partial files of an earlier interruption
-        are removed. A partial result (``result.info["partial"]``) goes to
+        A complete result goes to ``results.csv``, ``results.json``, (with
+        ``plot``) ``compare.png``, registered in ``result.plots["compare"]``, and
+        ``report.html``, which embeds every plot of ``result.plots``; any partial
+        files of an earlier interruption are removed. A partial result (``result.info["partial"]``) goes to
         ``results.partial.csv`` and ``results.partial.json`` only, leaving a
         finished result of the folder, if any, untouched.
         """
         partial = bool(result.info.get("partial"))
         csv, js = PARTIAL if partial else FINAL[:2]
-        paths = [
-            result.to_csv(os.path.join(self.path, csv)),
-            result.to_json(os.path.join(self.path, js)),
-        ]
+        paths = [result.to_csv(os.path.join(self.path, csv))]
+        png = None
+        if plot and not partial:  # before the JSON, which lists the plots
+            png = result.plot(os.path.join(self.path, FINAL[2]))
+            result.plots["compare"] = png
+        paths.append(result.to_json(os.path.join(self.path, js)))
         if not partial:
-            if plot:
-                paths.append(result.plot(os.path.join(self.path, FINAL[2])))
+            if png is not None:
+                paths.append(png)
+            paths.append(result.report(os.path.join(self.path, FINAL[3])))
             for name in self._present(PARTIAL):
                 os.unlink(os.path.join(self.path, name))
         return [os.fspath(p) for p in paths]

@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from .._estimators.task import infer_task
-from . import _candidates, _datasets, _identity
+from . import _candidates, _datasets, _identity, _predictions
 from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
+from ._verdict import check_rope
 
 
 class CompareInterrupted(KeyboardInterrupt):
@@ -118,13 +119,15 @@ def _limited_threads(threads):
             os.environ.pop("SKDENSE_NUM_THREADS", None)
 
 
-def _score(task, estimator, X_test, y_test):
+def _score(task, estimator, X_test, y_test, rows):
+    """``(scores, predict seconds, predictions)`` of a fitted model on the outer test rows."""
     from sklearn.metrics import accuracy_score, log_loss, r2_score, root_mean_squared_error
 
     t0 = time.perf_counter()
     pred = estimator.predict(X_test)
     predict_seconds = time.perf_counter() - t0
     y_true = np.asarray(y_test)
+    proba = classes = None
     if task == "classification":
         scores = {"accuracy": accuracy_score(y_true, pred), "log_loss": np.nan}
         if hasattr(estimator, "predict_proba"):
@@ -132,7 +135,8 @@ def _score(task, estimator, X_test, y_test):
             # tolerance; renormalising in float64 removes round-off, nothing else.
             proba = np.asarray(estimator.predict_proba(X_test), dtype=np.float64)
             proba /= proba.sum(axis=1, keepdims=True)
-            scores["log_loss"] = log_loss(y_true, proba, labels=estimator.classes_)
+            classes = estimator.classes_
+            scores["log_loss"] = log_loss(y_true, proba, labels=classes)
     else:
         pred = np.asarray(pred, dtype=float).reshape(y_true.shape)
         # Multi-output targets (linnerud): the uniform average over outputs of each metric.
@@ -140,7 +144,8 @@ def _score(task, estimator, X_test, y_test):
             "r2": r2_score(y_true, pred, multioutput="uniform_average"),
             "rmse": root_mean_squared_error(y_true, pred, multioutput="uniform_average"),
         }
-    return {k: float(v) for k, v in scores.items()}, predict_seconds
+    predictions = _predictions.make(rows, y_true, pred, proba, classes)
+    return {k: float(v) for k, v in scores.items()}, predict_seconds, predictions
 
 
 def _uses_keras(estimator):
@@ -151,7 +156,11 @@ def _uses_keras(estimator):
 
 
 def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, deadline, threads, on_error):
-    """Fit and score one (dataset, model, outer fold); return one results row as a dict."""
+    """Fit and score one (dataset, model, outer fold).
+
+    Returns ``(row, predictions)``: the results row as a dict, and the outer-test
+    predictions of an ``ok`` job (``_predictions.make``; None otherwise).
+    """
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV, StratifiedKFold
 
@@ -175,7 +184,7 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     if deadline is not None and time.time() > deadline:
         row["status"] = "skipped"
         row["error"] = "time_budget exceeded before this job started"
-        return row
+        return row, None
     X_train, y_train = _take(X, job.train), _take(y, job.train)
     X_test, y_test = _take(X, job.test), _take(y, job.test)
     est = _candidates.seed_estimator(clone(estimator), job.seed)
@@ -200,6 +209,7 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     else:
         model = est  # no grid: fit the model as given (no inner search)
     caught = []
+    predictions = None
     try:
         with _limited_threads(threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -214,18 +224,20 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
             row["fit_seconds"] = time.perf_counter() - t0
             row["refit_seconds"] = getattr(model, "refit_time_", row["fit_seconds"])
             row["best_params"] = _json_params(getattr(model, "best_params_", {}))
-            scores, row["predict_seconds"] = _score(task, model, X_test, y_test)
+            scores, row["predict_seconds"], predictions = _score(task, model, X_test, y_test,
+                                                                 job.test)
             row.update(scores)
     except Exception as exc:  # noqa: BLE001 - recorded or re-raised, as the caller chose
         if on_error == "raise":
             raise
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        predictions = None
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}".splitlines()[0][:200]
                                   for w in caught))
     if messages:
         row["warnings"] = f"{len(caught)} warning(s): " + " | ".join(messages[:3])
-    return row
+    return row, predictions
 
 
 def _resolve_datasets(X, y, datasets, task, data_name="data"):
@@ -247,7 +259,7 @@ def _resolve_datasets(X, y, datasets, task, data_name="data"):
     if isinstance(datasets, str):
         datasets = [datasets]
     if datasets is None and not out:
-        datasets = list(_datasets.DATASETS)
+        datasets = list(_datasets.DEFAULT_DATASETS)
     for item in datasets or ():
         if isinstance(item, str):
             Xd, yd, task_d = _datasets.load_dataset(item)
@@ -392,6 +404,7 @@ def compare(
     on_error="raise",
     data_name="data",
     journal=None,
+    rope=None,
 ):
     """Compare classical ML and dense neural networks by nested cross-validation.
 
@@ -458,7 +471,15 @@ def compare(
         record raises ``MalformedJournal``, naming the line. A job line of other
         data, a job recorded twice or a row that contradicts its key is not
         reused: its job runs again, and a ``UserWarning`` says how many lines
-        were set aside and why.
+        were set aside and why. The outer-test predictions of every ``ok`` job
+        are saved to ``predictions/`` in the journal's folder (one ``.npz`` a
+        job, written before its journal line) and read back with it.
+    rope : float, optional
+        The half-width of the region of practical equivalence of the verdict
+        (``CompareResult.verdict``), in units of the primary metric: a
+        difference within ``[-rope, rope]`` counts as practically none. Default
+        (None): 0.01 for accuracy (1 point) and 0.01 for R^2. It changes no
+        job, only the verdict, so a resumed run may pass another one.
 
     Returns
     -------
@@ -484,6 +505,7 @@ def compare(
             f"time_budget must be a positive number of seconds (or None for no limit), "
             f"got {time_budget!r}."
         )
+    rope = check_rope(rope)
     if inner_cv is None:
         inner_cv = 2 if quick else 3
     data = _resolve_datasets(X, y, datasets, task, data_name)
@@ -524,6 +546,19 @@ def compare(
     if book is not None and book.contents.set_aside:
         warnings.warn(book.contents.describe(), UserWarning, stacklevel=2)
     done = {} if book is None else {j.key: book.done[j.key] for j in jobs if j.key in book.done}
+    folder = None if book is None else _predictions.folder_of(book.path)
+    predictions = {}
+    for key, row in done.items():
+        if row["status"] == "ok":
+            found = _predictions.load(folder, key)
+            if found is not None:
+                predictions[key] = found
+    lost = sum(row["status"] == "ok" for row in done.values()) - len(predictions)
+    if lost:
+        warnings.warn(
+            f"{lost} finished job(s) of the journal {book.path} have no predictions file in "
+            f"{folder} (removed or damaged): their folds are left out of the blend.",
+            UserWarning, stacklevel=2)
     # Fold-major order: a time budget then cuts whole folds, not whole models.
     todo = sorted((j for j in jobs if j.key not in done), key=lambda j: j.fold)
 
@@ -552,9 +587,12 @@ def compare(
         ordered = [rows[j.key] for j in jobs if j.key in rows]
         info = _info(data, per_dataset, cv, n_repeats, inner_cv, search, random_state, quick,
                      time.perf_counter() - t_start, backend)
+        info.update(rope=rope, data=digests, versions=settings["versions"])
         if partial:
             info["partial"] = {"jobs_finished": len(ordered), "jobs_total": len(jobs)}
-        return CompareResult(pd.DataFrame(ordered), info)
+        kept = {(j.dataset, j.model, j.fold): predictions[j.key] for j in jobs
+                if j.key in predictions}
+        return CompareResult(pd.DataFrame(ordered), info, predictions=kept)
 
     try:
         if scheduler is not None and todo:
@@ -569,10 +607,14 @@ def compare(
         with config, _Progress(progress, len(todo)) as bar, contextlib.closing(
             Parallel(return_as="generator_unordered")(tasks())
         ) as outputs:
-            for row in outputs:
+            for row, found in outputs:
                 key = by_place[row["dataset"], row["model"], row["fold"]].key
                 rows[key] = row
+                if found is not None:
+                    predictions[key] = found
                 if book is not None and row["status"] != "skipped":
+                    if found is not None:  # first the file, then the line that needs it
+                        _predictions.save(folder, key, found)
                     book.append(key, row)
                 bar.update(row)
     except KeyboardInterrupt as exc:
