@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from . import _row
 from ._fs import fsync_dir
 
-FORMAT = 2  # 2: keys hold the data digest; set_aside records
+FORMAT = 3  # 3: rows carry cost columns; ok jobs' outer-test predictions are saved
 KEY = ("dataset", "model", "fold", "seed", "config", "data")
 """The fields of a job's key, in the order of the key tuple."""
 _KEY_KINDS = {"dataset": "text", "model": "text", "fold": "an integer", "seed": "an integer",

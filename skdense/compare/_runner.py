@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._estimators.task import infer_task
-from . import _candidates, _datasets, _identity
+from . import _candidates, _costs, _datasets, _identity, _row
 from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
@@ -170,8 +170,9 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     }
     for m in METRICS[task]:
         row[m] = np.nan
-    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan, best_params="",
-               warnings="")
+    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan)
+    row.update({name: np.nan for name in _row.COSTS})
+    row.update(best_params="", warnings="")
     if deadline is not None and time.time() > deadline:
         row["status"] = "skipped"
         row["error"] = "time_budget exceeded before this job started"
@@ -183,39 +184,57 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     inner = splitter(n_splits=inner_cv, shuffle=True, random_state=job.seed)
     scoring = METRICS[task][0]
     if grid:
+        # The search only chooses (refit=False); the best candidate is refitted
+        # here, as GridSearchCV would (a clone of the estimator with the best
+        # parameters, on all the outer training rows), so that the refit alone
+        # is measured: its time, its peak memory and the model the costs are of.
         if search == "random":
             from sklearn.model_selection import ParameterGrid
 
             grids = grid if isinstance(grid, list) else [grid]
             if all(isinstance(v, (list, tuple)) for g in grids for v in g.values()):
                 n_iter = min(n_iter, len(ParameterGrid(grid)))  # no more draws than candidates
-            model = RandomizedSearchCV(
-                est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=True,
+            searcher = RandomizedSearchCV(
+                est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=False,
                 n_jobs=1, random_state=job.seed, error_score="raise",
             )
         else:
-            model = GridSearchCV(
-                est, grid, cv=inner, scoring=scoring, refit=True, n_jobs=1, error_score="raise"
+            searcher = GridSearchCV(
+                est, grid, cv=inner, scoring=scoring, refit=False, n_jobs=1, error_score="raise"
             )
     else:
-        model = est  # no grid: fit the model as given (no inner search)
-    caught = []
+        searcher = None  # no grid: fit the model as given (no inner search)
+    caught, notes = [], []
     try:
         with _limited_threads(threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if _uses_keras(est):
+            keras = _uses_keras(est)
+            if keras:
                 # Import TensorFlow before the clock starts: a one-off per process
                 # (5-15 s) is not the model's fit time.
                 from .._backend import load_keras
 
                 load_keras()
             t0 = time.perf_counter()
-            model.fit(X_train, y_train)
+            best_params = {}
+            if searcher is not None:
+                searcher.fit(X_train, y_train)
+                best_params = searcher.best_params_
+            model = clone(est).set_params(**clone(best_params, safe=False))
+            with _costs.PeakMemory() as peak:
+                t_refit = time.perf_counter()
+                model.fit(X_train, y_train)
+                row["refit_seconds"] = time.perf_counter() - t_refit
             row["fit_seconds"] = time.perf_counter() - t0
-            row["refit_seconds"] = getattr(model, "refit_time_", row["fit_seconds"])
-            row["best_params"] = _json_params(getattr(model, "best_params_", {}))
+            row["peak_memory_mb"] = peak.mb
+            row["best_params"] = _json_params(best_params)
             scores, row["predict_seconds"] = _score(task, model, X_test, y_test)
             row.update(scores)
+            costs, notes = _costs.measure(
+                model, _take(X_test, [0]), _take(X_test, _costs.batch_rows(len(job.test))),
+                skdense_model=keras,
+            )
+            row.update(costs)
     except Exception as exc:  # noqa: BLE001 - recorded or re-raised, as the caller chose
         if on_error == "raise":
             raise
@@ -225,6 +244,9 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
                                   for w in caught))
     if messages:
         row["warnings"] = f"{len(caught)} warning(s): " + " | ".join(messages[:3])
+    if notes:  # a cost that could not be measured (NaN in its column)
+        row["warnings"] = " | ".join([*([row["warnings"]] if row["warnings"] else []),
+                                      *(note.splitlines()[0][:200] for note in notes)])
     return row
 
 
