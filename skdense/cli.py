@@ -166,6 +166,9 @@ def build_parser():
                      help="start no new job after this many seconds, > 0 (skipped jobs are "
                           "marked; --resume runs them later)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--learning-curve", action="store_true",
+                     help="also refit the best DL and ML model on 10/25/50%% of each outer "
+                          "training fold: would more data change the answer?")
     out = p.add_argument_group("output")
     out.add_argument("--output", metavar="DIR",
                      help="write results.csv, results.json, compare.png and the journal of "
@@ -266,12 +269,62 @@ def print_tables(result, console):
         "average rank over datasets (1 = best): "
         + ", ".join(f"{r.model} {r.avg_rank:.2f}" for r in ranks.itertuples())
     )
+    print_costs(result, console)
     console.print(
         "p: corrected resampled t-test of the best DL vs the best ML model of each "
         "dataset (on their two rows). p < 0.05: the difference exceeds "
         "the noise of cross-validation; a large p means these data cannot tell them "
         "apart (not that they are equal)."
     )
+
+
+def _size(n):
+    import math
+
+    if n is None or math.isnan(n):
+        return "-"
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def _number(value, digits=2):
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def print_costs(result, console):
+    """What each model costs: the median over its ok jobs, every dataset together."""
+    from rich import box
+    from rich.table import Table
+
+    costs = result.costs()
+    if costs.empty:
+        return
+    table = Table(
+        title="what each model costs: median over its jobs, all datasets (the refitted model)",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    table.add_column("model", no_wrap=True)
+    for col in ("fit s", "refit s", "ms/row", "ms/1000", "size", "peak MiB"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in costs.itertuples():
+        table.add_row(r.model, _number(r.fit_seconds), _number(r.refit_seconds),
+                      _number(r.latency_row_ms), _number(r.latency_1000_ms, 1),
+                      _size(r.size_bytes), _number(r.peak_memory_mb, 1))
+    console.print(table)
+
+
+def print_learning_curve(result, console):
+    """One line per dataset: where the best DL and ML model's learning curves cross."""
+    from .compare import learning_curve_crossings
+
+    if result.learning_curve is None:
+        return
+    console.print("learning curve (best DL vs best ML, mean over outer folds at 10/25/50/100% "
+                  "of the training rows):", soft_wrap=True)
+    for dataset, sentence in learning_curve_crossings(result.learning_curve).items():
+        console.print(f"  {dataset}: {sentence}", soft_wrap=True, highlight=False)
 
 
 def _open_output(args):
@@ -476,7 +529,7 @@ def _run_compare(args, console, argv=()):
             n_repeats=args.repeats, search=args.search, n_jobs=args.n_jobs,
             scheduler=args.scheduler, random_state=args.seed, time_budget=args.time_budget,
             progress=not args.no_progress, quick=args.quick, on_error="record",
-            journal=None if out is None else out.journal,
+            journal=None if out is None else out.journal, learning_curve=args.learning_curve,
         )
     except CompareInterrupted as exc:
         return _interrupted(exc, args, argv, out, console)
@@ -494,6 +547,7 @@ def _run_compare(args, console, argv=()):
     wall = time.perf_counter() - t0
 
     print_tables(result, console)
+    print_learning_curve(result, console)
     r = result.results
     for row in r[r["status"] == "error"].itertuples():
         console.print(f"[red]error[/] {row.dataset} / {row.model} / fold {row.fold}: {row.error}")

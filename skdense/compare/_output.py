@@ -13,8 +13,9 @@ What the folder holds:
 
 ``journal.jsonl``
     One line per finished job, appended as each finishes (``_journal``).
-``results.csv``, ``results.json``, ``compare.png``
-    The finished result (``FINAL``).
+``results.csv``, ``results.json``, ``compare.png``, ``cost_frontier.png``
+    The finished result (``FINAL``); with a learning curve, ``learning_curve.csv``
+    and ``learning_curve.png`` too.
 ``results.partial.csv``, ``results.partial.json``
     What had finished when a run was interrupted (``PARTIAL``); removed when the
     run is completed.
@@ -23,11 +24,12 @@ What the folder holds:
 import os
 import tempfile
 
-from ._fs import fsync_dir
+from ._fs import atomic_open, fsync_dir
 from ._journal import check_not_in_use
 
 JOURNAL = "journal.jsonl"
-FINAL = ("results.csv", "results.json", "compare.png")
+FINAL = ("results.csv", "results.json", "compare.png", "cost_frontier.png", "learning_curve.csv",
+         "learning_curve.png")
 PARTIAL = ("results.partial.csv", "results.partial.json")
 
 class OutputFolder:
@@ -94,9 +96,12 @@ class OutputFolder:
     def write(self, result, *, plot=True):
         """Write ``result`` atomically; return the paths written.
 
-        A complete result goes to ``results.csv``, ``results.json`` and (with
-        ``plot``) ``compare.png``, and any partial files of an earlier interruption
-        are removed. A partial result (``result.info["partial"]``) goes to
+        A complete result goes to ``results.csv``, ``results.json``, (with
+        ``plot``) ``compare.png`` and ``cost_frontier.png``, and, when it has a
+        learning curve, ``learning_curve.csv`` and (with ``plot``)
+        ``learning_curve.png``; each figure written is registered in
+        ``result.plots`` (``compare``, ``cost_frontier``, ``learning_curve``).
+        Any partial files of an earlier interruption are removed. A partial result (``result.info["partial"]``) goes to
         ``results.partial.csv`` and ``results.partial.json`` only, leaving a
         finished result of the folder, if any, untouched.
         """
@@ -107,8 +112,19 @@ class OutputFolder:
             result.to_json(os.path.join(self.path, js)),
         ]
         if not partial:
+            curve = getattr(result, "learning_curve", None)
+            if curve is not None:
+                with atomic_open(os.path.join(self.path, "learning_curve.csv"), "w") as fh:
+                    curve.to_csv(fh, index=False)
+                paths.append(os.path.join(self.path, "learning_curve.csv"))
             if plot:
-                paths.append(result.plot(os.path.join(self.path, FINAL[2])))
+                figures = [("compare", result.plot), ("cost_frontier", result.plot_costs)]
+                if curve is not None and not curve.empty:
+                    figures.append(("learning_curve", result.plot_learning_curve))
+                for name, draw in figures:
+                    path = draw(os.path.join(self.path, f"{name}.png"))
+                    result.plots[name] = os.fspath(path)
+                    paths.append(path)
             for name in self._present(PARTIAL):
                 os.unlink(os.path.join(self.path, name))
         return [os.fspath(p) for p in paths]

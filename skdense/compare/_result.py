@@ -7,6 +7,7 @@ import pandas as pd
 
 from ._fs import atomic_open
 from ._metrics import HIGHER_IS_BETTER, METRICS
+from ._row import COSTS
 from ._stats import TEST_NAME, corrected_resampled_ttest
 
 
@@ -21,18 +22,30 @@ class CompareResult:
         (``accuracy, log_loss`` for classification, ``r2, rmse`` for regression; NaN
         where it does not apply), ``fit_seconds`` (the whole inner search plus the
         refit), ``refit_seconds`` (the refit of the best candidate alone),
-        ``predict_seconds`` and ``best_params`` (JSON). ``status`` is ``ok``,
+        ``predict_seconds``, what the refitted model costs (``latency_row_ms``,
+        ``latency_1000_ms``, ``size_bytes``, ``peak_memory_mb``; see
+        ``docs/compare.md``) and ``best_params`` (JSON). ``status`` is ``ok``,
         ``skipped`` (time budget) or ``error`` (with ``on_error="record"``).
     info : dict
         The settings of the run (cv, seeds, grids, backend, wall time, how each
         dataset's task was decided). A result of an interrupted run has
         ``info["partial"] = {"jobs_finished": ..., "jobs_total": ...}`` and only
         the rows of the jobs that finished.
+    learning_curve : pandas.DataFrame or None
+        With ``compare(learning_curve=True)``: one row per (dataset, family,
+        model, outer fold, fraction of its training rows): ``n_train``, the
+        primary ``metric`` and its ``score`` on the outer test rows,
+        ``fit_seconds``, ``error``. None otherwise.
+    plots : dict
+        ``{name: path}`` of every figure the run wrote (``OutputFolder.write``:
+        ``compare``, ``cost_frontier``, ``learning_curve``), in the order written.
     """
 
-    def __init__(self, results, info):
+    def __init__(self, results, info, learning_curve=None):
         self.results = results
         self.info = info
+        self.learning_curve = learning_curve
+        self.plots = {}
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -68,7 +81,9 @@ class CompareResult:
         """Mean and standard deviation over outer folds, per dataset and model.
 
         Columns: ``task, family, n_folds``, ``<metric>_mean`` and ``<metric>_std`` for
-        each metric, mean ``fit_seconds`` and ``predict_seconds``, ``rank`` (1 = best
+        each metric, mean ``fit_seconds`` and ``predict_seconds``, the median of
+        each cost over the folds (``latency_row_ms``, ``latency_1000_ms``,
+        ``size_bytes``, ``peak_memory_mb``), ``rank`` (1 = best
         primary metric within the dataset), ``avg_rank`` (the model's mean rank
         over all datasets), and, on the rows of the best DL and the best ML model
         of each dataset, ``vs`` (the other one) and ``p_value`` of the paired
@@ -93,6 +108,8 @@ class CompareResult:
                 row[f"{m}_std"] = v[m].std(ddof=1) if m in v and len(v) > 1 else np.nan
             row["fit_seconds"] = v["fit_seconds"].mean() if len(v) else np.nan
             row["predict_seconds"] = v["predict_seconds"].mean() if len(v) else np.nan
+            for c in COSTS:
+                row[c] = v[c].median() if c in v and len(v) else np.nan
             rows.append(row)
         out = pd.DataFrame(rows)
         out["rank"] = np.nan
@@ -122,6 +139,21 @@ class CompareResult:
             .sort_values("avg_rank")
             .reset_index()
         )
+
+    def costs(self):
+        """What each model costs, over every dataset it ran on: the median over its ok jobs.
+
+        Columns: ``model, family, n_jobs``, ``fit_seconds`` (inner search + refit),
+        ``refit_seconds`` and the costs ``latency_row_ms, latency_1000_ms,
+        size_bytes, peak_memory_mb``. Per dataset, :meth:`summary` has them.
+        """
+        ok = self.results[self.results["status"] == "ok"]
+        names = ["fit_seconds", "refit_seconds", *(c for c in COSTS if c in ok)]
+        out = (ok.groupby("model", sort=False)
+               .agg(family=("family", "first"), n_jobs=("model", "size"),
+                    **{c: (c, "median") for c in names})
+               .reset_index())
+        return out
 
     def significance(self):
         """Best DL model vs best ML model of each dataset, on the same outer folds.
@@ -196,6 +228,11 @@ class CompareResult:
             "summary": records(self.summary()),
             "significance": records(self.significance()),
         }
+        if self.learning_curve is not None:
+            from ._learning_curve import crossings
+
+            doc["learning_curve"] = records(self.learning_curve)
+            doc["learning_curve_crossings"] = crossings(self.learning_curve)
         text = json.dumps(doc, indent=2, default=repr)
         if path is None:
             return text
@@ -208,6 +245,21 @@ class CompareResult:
         from ._plot import plot_result
 
         return plot_result(self, path)
+
+    def plot_costs(self, path=None):
+        """Save (or return) the cost frontier: score against each cost, the Pareto front marked."""
+        from ._plot import plot_cost_frontier
+
+        return plot_cost_frontier(self, path)
+
+    def plot_learning_curve(self, path=None):
+        """Save (or return) the learning curves: one panel per dataset (needs ``learning_curve``)."""
+        from ._plot import plot_learning_curve
+
+        if self.learning_curve is None:
+            raise ValueError("This result has no learning curve: run compare(..., "
+                             "learning_curve=True) (skdense compare --learning-curve).")
+        return plot_learning_curve(self, path)
 
     def __repr__(self):
         n_ok = int((self.results["status"] == "ok").sum())

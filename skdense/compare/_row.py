@@ -13,6 +13,8 @@ INTEGERS = ("fold", "repeat", "seed", "n_train", "n_test")
 SECONDS = ("fit_seconds", "refit_seconds", "predict_seconds")
 COSTS = ("latency_row_ms", "latency_1000_ms", "size_bytes", "peak_memory_mb")
 """What the refitted model costs (``_costs``); numbers, NaN where not measured."""
+MEASURED = SECONDS + COSTS
+"""Columns measured at run time: they differ between any two runs (and a resumed one)."""
 NOTES = ("best_params", "warnings")
 STATUSES = ("ok", "error")  # of a journaled row; "skipped" rows are not journaled
 

@@ -15,8 +15,6 @@ ends the run with :class:`CompareInterrupted`, which carries the partial result.
 """
 
 import contextlib
-import json
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -25,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from .._estimators.task import infer_task
-from . import _candidates, _costs, _datasets, _identity, _row
+from . import _candidates, _costs, _datasets, _identity, _learning_curve, _row
+from ._fitting import json_params, limited_threads, score, take, uses_keras
 from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
@@ -79,77 +78,6 @@ class _Dataset:
     note: str  # how the task was decided
 
 
-def _take(data, idx):
-    if hasattr(data, "iloc"):
-        return data.iloc[idx]
-    return np.asarray(data)[idx]
-
-
-def _json_params(params):
-    def default(v):
-        if isinstance(v, np.generic):
-            return v.item()
-        return repr(v)
-
-    return json.dumps(params, default=default, sort_keys=True)
-
-
-@contextlib.contextmanager
-def _limited_threads(threads):
-    """One job's thread pools: ``threads`` for OpenMP/BLAS (threadpoolctl) and TensorFlow.
-
-    Small models gain nothing from several threads, and on a busy machine
-    OpenMP's spinning makes HistGradientBoosting 10-25x slower (measured on 2
-    shared cores: digits 33 s with 2 threads, 1.6 s with 1). TensorFlow reads
-    ``SKDENSE_NUM_THREADS`` once, when it first loads in a process (a Dask or
-    loky worker, or this one); we set it only for the job and only if the user
-    has not, so a user's own setting wins.
-    """
-    from threadpoolctl import threadpool_limits
-
-    set_env = not os.environ.get("SKDENSE_NUM_THREADS")
-    if set_env:
-        os.environ["SKDENSE_NUM_THREADS"] = str(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        if set_env:
-            os.environ.pop("SKDENSE_NUM_THREADS", None)
-
-
-def _score(task, estimator, X_test, y_test):
-    from sklearn.metrics import accuracy_score, log_loss, r2_score, root_mean_squared_error
-
-    t0 = time.perf_counter()
-    pred = estimator.predict(X_test)
-    predict_seconds = time.perf_counter() - t0
-    y_true = np.asarray(y_test)
-    if task == "classification":
-        scores = {"accuracy": accuracy_score(y_true, pred), "log_loss": np.nan}
-        if hasattr(estimator, "predict_proba"):
-            # float32 network outputs can miss sum-to-one by more than sklearn's
-            # tolerance; renormalising in float64 removes round-off, nothing else.
-            proba = np.asarray(estimator.predict_proba(X_test), dtype=np.float64)
-            proba /= proba.sum(axis=1, keepdims=True)
-            scores["log_loss"] = log_loss(y_true, proba, labels=estimator.classes_)
-    else:
-        pred = np.asarray(pred, dtype=float).reshape(y_true.shape)
-        # Multi-output targets (linnerud): the uniform average over outputs of each metric.
-        scores = {
-            "r2": r2_score(y_true, pred, multioutput="uniform_average"),
-            "rmse": root_mean_squared_error(y_true, pred, multioutput="uniform_average"),
-        }
-    return {k: float(v) for k, v in scores.items()}, predict_seconds
-
-
-def _uses_keras(estimator):
-    """Whether any part of ``estimator`` is a skdense (Keras) model."""
-    parts = [estimator, *estimator.get_params(deep=True).values()]
-    return any(type(p).__module__.startswith(("skdense._", "scikeras")) for p in parts
-               if hasattr(p, "get_params"))
-
-
 def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, deadline, threads, on_error):
     """Fit and score one (dataset, model, outer fold); return one results row as a dict."""
     from sklearn.base import clone
@@ -177,8 +105,8 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
         row["status"] = "skipped"
         row["error"] = "time_budget exceeded before this job started"
         return row
-    X_train, y_train = _take(X, job.train), _take(y, job.train)
-    X_test, y_test = _take(X, job.test), _take(y, job.test)
+    X_train, y_train = take(X, job.train), take(y, job.train)
+    X_test, y_test = take(X, job.test), take(y, job.test)
     est = _candidates.seed_estimator(clone(estimator), job.seed)
     splitter = StratifiedKFold if task == "classification" else KFold
     inner = splitter(n_splits=inner_cv, shuffle=True, random_state=job.seed)
@@ -206,9 +134,9 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
         searcher = None  # no grid: fit the model as given (no inner search)
     caught, notes = [], []
     try:
-        with _limited_threads(threads), warnings.catch_warnings(record=True) as caught:
+        with limited_threads(threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            keras = _uses_keras(est)
+            keras = uses_keras(est)
             if keras:
                 # Import TensorFlow before the clock starts: a one-off per process
                 # (5-15 s) is not the model's fit time.
@@ -227,11 +155,11 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
                 row["refit_seconds"] = time.perf_counter() - t_refit
             row["fit_seconds"] = time.perf_counter() - t0
             row["peak_memory_mb"] = peak.mb
-            row["best_params"] = _json_params(best_params)
-            scores, row["predict_seconds"] = _score(task, model, X_test, y_test)
+            row["best_params"] = json_params(best_params)
+            scores, row["predict_seconds"] = score(task, model, X_test, y_test)
             row.update(scores)
             costs, notes = _costs.measure(
-                model, _take(X_test, [0]), _take(X_test, _costs.batch_rows(len(job.test))),
+                model, take(X_test, [0]), take(X_test, _costs.batch_rows(len(job.test))),
                 skdense_model=keras,
             )
             row.update(costs)
@@ -414,6 +342,7 @@ def compare(
     on_error="raise",
     data_name="data",
     journal=None,
+    learning_curve=False,
 ):
     """Compare classical ML and dense neural networks by nested cross-validation.
 
@@ -481,6 +410,14 @@ def compare(
         data, a job recorded twice or a row that contradicts its key is not
         reused: its job runs again, and a ``UserWarning`` says how many lines
         were set aside and why.
+    learning_curve : bool, default False
+        After the jobs, refit the best DL and the best ML model of each dataset
+        on 10, 25 and 50% of each outer fold's training rows (nested subsets,
+        stratified for classification, seeded by ``random_state``, dataset and
+        fold) with the fold's chosen hyper-parameters, and score them on the
+        same outer test rows; the 100% point is the job itself. The table is
+        ``result.learning_curve`` (None when False). Its points are journaled
+        too, and may be asked for when resuming a run that had none.
 
     Returns
     -------
@@ -489,8 +426,8 @@ def compare(
     Raises
     ------
     CompareInterrupted
-        On KeyboardInterrupt during the jobs, with the partial result (a
-        ``KeyboardInterrupt`` itself).
+        On KeyboardInterrupt during the jobs (or the learning curve's points),
+        with the partial result (a ``KeyboardInterrupt`` itself).
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -564,6 +501,7 @@ def compare(
             )
 
     rows = dict(done)
+    curve_rows = {}  # CURVE_KEY -> row, of the learning curve's fitted points
     by_place = {(j.dataset, j.model, j.fold): j for j in todo}  # a finished row's job
     client, own_client = None, False
     t_start = time.perf_counter()
@@ -578,17 +516,38 @@ def compare(
             info["partial"] = {"jobs_finished": len(ordered), "jobs_total": len(jobs)}
         return CompareResult(pd.DataFrame(ordered), info)
 
+    def backend_config():
+        if client is not None:
+            return parallel_config(backend="dask", client=client, n_jobs=-1)
+        return parallel_config(n_jobs=n_jobs)
+
+    def run_curve(todo_points, full, points):
+        """Fit the learning curve's missing points (journaled as they finish); its table."""
+        by_place = {(p.dataset, p.model, p.fold, p.fraction): p for p in todo_points}
+
+        def point_tasks():
+            for p in todo_points:
+                d, estimators, grids = per_dataset[p.dataset]
+                yield delayed(_learning_curve.run_point)(
+                    p, d.task, estimators[p.model], grids[p.model], d.X, d.y, threads=threads)
+
+        with backend_config(), _Progress(progress is True, len(todo_points)) as bar, \
+                contextlib.closing(Parallel(return_as="generator_unordered")(point_tasks())) as outs:
+            for row in outs:
+                key = by_place[row["dataset"], row["model"], row["fold"], row["fraction"]].key
+                curve_rows[key] = row
+                if book is not None:
+                    book.append_curve(key, row)
+                bar.update(row)
+        return _learning_curve.table([*full, *(curve_rows[p.key] for p in points)])
+
     try:
         if scheduler is not None and todo:
             client, own_client = _connect(scheduler)
             t_start = time.perf_counter()
         if time_budget is not None:
             deadline = time.time() + float(time_budget)
-        if client is not None:
-            config = parallel_config(backend="dask", client=client, n_jobs=-1)
-        else:
-            config = parallel_config(n_jobs=n_jobs)
-        with config, _Progress(progress, len(todo)) as bar, contextlib.closing(
+        with backend_config(), _Progress(progress, len(todo)) as bar, contextlib.closing(
             Parallel(return_as="generator_unordered")(tasks())
         ) as outputs:
             for row in outputs:
@@ -597,16 +556,32 @@ def compare(
                 if book is not None and row["status"] != "skipped":
                     book.append(key, row)
                 bar.update(row)
+        curve = None
+        if learning_curve:
+            points, full = _learning_curve.plan(result(partial=False), jobs)
+            done_points = {} if book is None else book.curve_done
+            curve_rows.update({p.key: done_points[p.key] for p in points if p.key in done_points})
+            todo_points = _learning_curve.draw(
+                [p for p in points if p.key not in done_points], jobs,
+                {d.name: d.y for d in data}, {d.name: d.task for d in data}, random_state)
+            if todo_points and scheduler is not None and client is None:
+                client, own_client = _connect(scheduler)
+            curve = run_curve(todo_points, full, points)
     except KeyboardInterrupt as exc:
         if isinstance(exc, CompareInterrupted):
             raise
-        raise CompareInterrupted(result(partial=True), None if book is None else book.path) from exc
+        partial = result(partial=True)
+        if learning_curve and len(partial.results) == len(jobs):  # stopped in the curve
+            partial.info["partial"]["curve_points_finished"] = len(curve_rows)
+        raise CompareInterrupted(partial, None if book is None else book.path) from exc
     finally:
         if own_client:
             client.close()
         if book is not None:
             book.close()
-    return result(partial=False)
+    final = result(partial=False)
+    final.learning_curve = curve
+    return final
 
 
 def _connect(scheduler):
