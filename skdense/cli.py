@@ -269,13 +269,13 @@ def print_tables(result, console):
         "average rank over datasets (1 = best): "
         + ", ".join(f"{r.model} {r.avg_rank:.2f}" for r in ranks.itertuples())
     )
-    print_costs(result, console)
     console.print(
         "p: corrected resampled t-test of the best DL vs the best ML model of each "
         "dataset (on their two rows). p < 0.05: the difference exceeds "
         "the noise of cross-validation; a large p means these data cannot tell them "
         "apart (not that they are equal)."
     )
+    print_costs(result, console)
 
 
 def _size(n):
@@ -302,7 +302,7 @@ def print_costs(result, console):
     if costs.empty:
         return
     table = Table(
-        title="what each model costs: median over its jobs, all datasets (the refitted model)",
+        title="costs of the refitted model: median over its jobs, all datasets",
         title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
     )
     table.add_column("model", no_wrap=True)
@@ -325,6 +325,12 @@ def print_learning_curve(result, console):
                   "of the training rows):", soft_wrap=True)
     for dataset, sentence in learning_curve_crossings(result.learning_curve).items():
         console.print(f"  {dataset}: {sentence}", soft_wrap=True, highlight=False)
+    failed = result.learning_curve[result.learning_curve["error"] != ""]
+    if len(failed):
+        first = failed.iloc[0]
+        console.print(f"  [yellow]{len(failed)} point(s) failed (score NaN)[/], e.g. "
+                      f"{first['dataset']} / {first['model']} / fold {first['fold']} at "
+                      f"{first['fraction']:.0%}: {first['error']}", soft_wrap=True)
 
 
 def _open_output(args):
@@ -556,6 +562,7 @@ def _run_compare(args, console, argv=()):
         console.print(f"[yellow]time budget: {skipped} job(s) skipped (status 'skipped').[/]")
     console.print(
         f"{len(r)} jobs{f' ({len(r) - resumed} run now, {resumed} from the journal)' if resumed else ''}"
+        f"{f' and {len(result.learning_curve)} learning-curve points' if result.learning_curve is not None else ''}"
         f" ({result.info['backend']}) in {wall:.1f} s; "
         f"cv={cv}{f'x{args.repeats}' if args.repeats > 1 else ''}, inner cv={result.info['inner_cv']}, "
         f"seed={args.seed}{', quick' if args.quick else ''}."

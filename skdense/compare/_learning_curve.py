@@ -7,6 +7,9 @@ inner search chose on that fold (its row's ``best_params``) and the job's seed,
 and scored on the same outer test rows. Nothing is searched again: a point
 says what the fold's chosen model does with fewer rows.
 
+On fewer than 30 rows early stopping is turned off, as for the default
+models on tiny data (:func:`run_point`).
+
 The rows of a fraction are drawn once per (random_state, dataset, fold), the
 same for both models (:func:`subsets`): stratified by class for
 classification, and nested, each fraction's rows a subset of the next one's.
@@ -163,8 +166,22 @@ def parameters(best_params, grid):
     return json.loads(best_params or "{}")
 
 
+def _without_early_stopping(model):
+    """``{name: False}`` for each ``early_stopping`` parameter of ``model`` that is True."""
+    return {name: False for name, value in model.get_params(deep=True).items()
+            if name.split("__")[-1] == "early_stopping" and value is True}
+
+
 def run_point(point, task, estimator, grid, X, y, *, threads):
-    """Fit ``point``'s model on its rows and score it on its fold's test rows; return its row."""
+    """Fit ``point``'s model on its rows and score it on its fold's test rows; return its row.
+
+    On fewer than ``SMALL_DATA_ROWS`` rows, early stopping is turned off
+    (``early_stopping=False`` wherever a part has it True), the rule the
+    default models follow on tiny data: a validation split of a row or two
+    would pick the epoch by noise, or fail (a stratified split with fewer rows
+    than classes). A fit that fails all the same gives a NaN score and its
+    ``error``; the run goes on.
+    """
     from sklearn.base import clone
 
     metric = METRICS[task][0]
@@ -178,6 +195,8 @@ def run_point(point, task, estimator, grid, X, y, *, threads):
 
                 load_keras()
             model = clone(est).set_params(**parameters(point.best_params, grid))
+            if len(point.train) < _candidates.SMALL_DATA_ROWS:
+                model.set_params(**_without_early_stopping(model))
             t0 = time.perf_counter()
             model.fit(take(X, point.train), take(y, point.train))
             seconds = time.perf_counter() - t0
