@@ -97,3 +97,34 @@ def test_journal_is_written_by_the_client_as_results_arrive(local, client, tmp_p
     again = compare(**kw, progress=seen.append, journal=journal)
     assert len(seen) == len(expected)
     pd.testing.assert_frame_equal(again.results[COLS], expected)
+
+
+def _search(n_jobs):
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from skdense import DenseClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = DenseClassifier(hidden_layer_sizes=(8,), epochs=5, early_stopping=False, random_state=0)
+    grid = {"hidden_layer_sizes": [(8,), (16,)], "learning_rate": [1e-3, 1e-2]}
+    cv = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
+    return GridSearchCV(est, grid, cv=cv, n_jobs=n_jobs).fit(X, y)
+
+
+def test_grid_search_of_skdense_estimators_on_dask_workers(client):
+    # docs/compare.md "GridSearchCV on a Dask cluster": joblib's dask backend sends
+    # each (candidate, fold) fit to a worker process; the estimators seed
+    # themselves (random_state), so where a fit runs does not change its numbers.
+    from joblib import parallel_backend
+
+    local = _search(n_jobs=1)
+    with parallel_backend("dask"):
+        remote = _search(n_jobs=-1)
+    ran_on = client.run(lambda: __import__("sys").modules.get("skdense._estimators.base") is not None)
+    assert any(ran_on.values()), "no skdense estimator was fitted on a worker"
+    assert remote.best_params_ == local.best_params_
+    assert [str(p) for p in remote.cv_results_["params"]] == [str(p) for p in
+                                                              local.cv_results_["params"]]
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
+        assert list(remote.cv_results_[key]) == list(local.cv_results_[key]), key
