@@ -128,3 +128,33 @@ def test_grid_search_of_skdense_estimators_on_dask_workers(client):
                                                               local.cv_results_["params"]]
     for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
         assert list(remote.cv_results_[key]) == list(local.cv_results_[key]), key
+
+
+def _worker_address(_):
+    from distributed import get_worker
+
+    return get_worker().address
+
+
+def test_a_resource_annotation_sends_joblib_tasks_to_the_gpu_workers():
+    # docs/compare.md "One GPU per worker", mixed clusters: workers started with
+    # --resources GPU=1 take the tasks submitted under dask.annotate(resources=...).
+    # No GPU is needed to check the routing; no TensorFlow either (a few seconds).
+    import dask
+    import joblib
+    from distributed import Client, Nanny, Scheduler
+    from distributed.deploy.spec import SpecCluster
+
+    workers = {"cpu": {"cls": Nanny, "options": {"nthreads": 1}},
+               "gpu": {"cls": Nanny, "options": {"nthreads": 1, "resources": {"GPU": 1}}}}
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
+    with SpecCluster(workers=workers, scheduler=scheduler, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        client.wait_for_workers(2)
+        gpu = {a for a, w in client.scheduler_info()["workers"].items() if w.get("resources")}
+        with dask.annotate(resources={"GPU": 1}), joblib.parallel_backend("dask"):
+            ran = joblib.Parallel(n_jobs=-1)(joblib.delayed(_worker_address)(i) for i in range(8))
+        assert len(gpu) == 1 and set(ran) == gpu
+        with joblib.parallel_backend("dask"):  # without it, both workers take tasks
+            ran = joblib.Parallel(n_jobs=-1)(joblib.delayed(_worker_address)(i) for i in range(8))
+        assert set(ran) <= set(client.scheduler_info()["workers"])

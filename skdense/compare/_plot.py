@@ -8,6 +8,7 @@ training rows.
 """
 
 import os
+import textwrap
 
 import numpy as np
 
@@ -82,12 +83,14 @@ def plot_result(result, path=None):
     return _save(fig, path)
 
 
-def _log_x(ax):
-    """A log x axis whose ticks read as plain numbers (1, 2, 5 per decade), also within a decade."""
+def _log_x(ax, low=None, high=None):
+    """A log x axis whose ticks read as plain numbers: 1, 2, 5 per decade over up to
+    two decades (``low`` to ``high``, the data's range), 1 per decade over more."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    wide = low is not None and high is not None and low > 0 and high / low > 100
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0,) if wide else (1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
@@ -108,7 +111,7 @@ def _save(fig, path):
 COSTS_PLOTTED = (
     ("fit_seconds", "fit s / fold (search + refit)"),
     ("latency_row_ms", "predict ms / row"),
-    ("size_bytes", "size on disk, bytes"),
+    ("size_bytes", "size on disk, kB"),
     ("peak_memory_mb", "peak memory of the refit, MiB"),
 )
 """The costs of the cost frontier, in column order: (summary column, axis label)."""
@@ -138,9 +141,11 @@ def plot_cost_frontier(result, path=None):
         scores = s[f"{metric}_mean"].to_numpy(dtype=float)
         for col, (cost, label) in enumerate(COSTS_PLOTTED):
             ax = axes[row, col]
-            costs = s[cost].to_numpy(dtype=float)
-            costs = np.where(costs > 0, costs, np.nan)  # a log axis shows no zero
-            front = pareto_front(scores, costs)
+            costs = s[cost].to_numpy(dtype=float) / (1000 if cost == "size_bytes" else 1)
+            front = pareto_front(scores, costs)  # a cost of 0 (too small to see) is the cheapest
+            positive = costs[costs > 0]
+            floor = positive.min() / 2 if len(positive) else 1e-3
+            costs = np.where(costs > 0, costs, floor)  # drawn at the left, as a log axis has no 0
             for i, r in s.iterrows():
                 if np.isnan(costs[i]) or np.isnan(scores[i]):
                     continue
@@ -154,7 +159,8 @@ def plot_cost_frontier(result, path=None):
                 order = on[np.argsort(costs[on])]
                 ax.step(costs[order], scores[order], where="post", color="black", alpha=0.4,
                         linestyle="--", zorder=2)
-            _log_x(ax)
+            shown = costs[~np.isnan(costs)]
+            _log_x(ax, *((shown.min(), shown.max()) if len(shown) else (None, None)))
             ax.grid(alpha=0.3)
             if col == 0:
                 ax.set_ylabel(f"{dataset}\n{metric}", fontsize=9)
@@ -204,7 +210,8 @@ def plot_learning_curve(result, path=None):
         _log_x(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-        ax.set_title(f"{dataset}: {note.split(': ', 1)[-1]}", fontsize=9, loc="left")
+        ax.set_title(f"{dataset}\n" + textwrap.fill(note.split(": ", 1)[-1], 60), fontsize=9,
+                     loc="left")
         ax.set_xlabel("training rows (log)", fontsize=9)
         metric = curve.loc[curve["dataset"] == dataset, "metric"].iloc[0]
         ax.set_ylabel(f"{metric} on the outer test rows", fontsize=9)
