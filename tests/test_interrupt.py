@@ -108,7 +108,7 @@ def test_sigint_writes_partial_result_and_resume_equals_uninterrupted(tmp_path, 
     assert (f"{N_JOBS} jobs ({N_JOBS - finished} run now, {finished} from the journal)") in stdout
     # the partial files are gone; the result is the uninterrupted run's
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.png", "journal.jsonl", "results.csv", "results.json"]
+        "compare.png", "cost_frontier.png", "journal.jsonl", "results.csv", "results.json"]
     _assert_same_result(out, uninterrupted)
     # the jobs that finished before the interruption were read back, not rerun
     full = pd.read_csv(out / "results.csv")

@@ -170,6 +170,9 @@ def test_off_by_default_no_curve_no_point(tmp_path, spy):
     assert b'"kind":"curve"' not in journal.read_bytes()
     with pytest.raises(ValueError, match="learning_curve=True"):
         result.plot_learning_curve()
+    # asked for later, on the same journal: the jobs are read back, only the curve is fitted
+    later, ran = _run(journal, learning_curve=True)
+    assert ran == [] and len(spy) == 18 and len(later.learning_curve) == 24
 
 
 # ---------------------------------------------------------- where they cross
@@ -210,3 +213,26 @@ def test_the_command_line_prints_and_writes_the_curve(tmp_path, capsys):
     curve = pd.read_csv(out / "learning_curve.csv")
     assert len(curve) == 24 and (out / "learning_curve.png").exists()
     assert (out / "cost_frontier.png").exists()
+
+
+def test_an_interruption_in_the_curve_keeps_its_finished_points(tmp_path, monkeypatch):
+    from skdense.compare import CompareInterrupted
+
+    journal = tmp_path / "journal.jsonl"
+    real, fitted = _learning_curve.run_point, []
+
+    def stop_after_three(point, *args, **kwargs):
+        if len(fitted) == 3:
+            raise KeyboardInterrupt
+        fitted.append(point.key)
+        return real(point, *args, **kwargs)
+
+    monkeypatch.setattr(_learning_curve, "run_point", stop_after_three)
+    with pytest.raises(CompareInterrupted) as stop:
+        _run(journal, learning_curve=True)
+    partial = stop.value.result.info["partial"]
+    assert partial == {"jobs_finished": 6, "jobs_total": 6, "curve_points_finished": 3}
+    assert set(dict(read_journal(journal).curve)) == set(fitted)  # on disk, as they finished
+    monkeypatch.setattr(_learning_curve, "run_point", real)
+    result, ran = _run(journal, learning_curve=True)
+    assert ran == [] and len(result.learning_curve) == 24
