@@ -14,7 +14,7 @@ Tree A is the base: ``--base-tree PATH``, or a ``git worktree`` of ``--base REF`
 ``--tree PATH`` (default: the checkout this script is in)::
 
     python benchmarks/bench_compare.py                        # this tree vs main, 3 each
-    python benchmarks/bench_compare.py --base-tree /work/main --repeats 5
+    python benchmarks/bench_compare.py --base-tree ../skdense-main --repeats 5   # a checkout of the base
     python benchmarks/bench_compare.py --datasets iris wine --repeats 1   # a quick look
     python benchmarks/bench_compare.py --learning-curve
 
