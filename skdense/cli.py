@@ -173,6 +173,9 @@ def build_parser():
                      help="region of practical equivalence of the verdict: differences within "
                           "±DELTA of the primary metric count as none (default 0.01 for "
                           "accuracy, i.e. 1 point, and 0.01 for R²); >= 0")
+    run.add_argument("--learning-curve", action="store_true",
+                     help="also refit the best DL and ML model on 10/25/50%% of each outer "
+                          "training fold: would more data change the answer?")
     out = p.add_argument_group("output")
     out.add_argument("--output", metavar="DIR",
                      help="write results.csv, results.json, compare.png, report.html, the "
@@ -282,6 +285,7 @@ def print_tables(result, console):
     )
     print_verdict(result, console)
     print_blend(result, console)
+    print_costs(result, console)
 
 
 def _prob(p):
@@ -344,6 +348,61 @@ def print_blend(result, console):
         "test rows whose labels differ (regression: r = correlation of the two models' "
         "predictions); error r: correlation of their errors (1 - p(true class), or "
         "residuals); gain: blend minus the better of the two.", highlight=False)
+
+
+def _size(n):
+    import math
+
+    if n is None or math.isnan(n):
+        return "-"
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def _number(value, digits=2):
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def print_costs(result, console):
+    """What each model costs: the median over its ok jobs, every dataset together."""
+    from rich import box
+    from rich.table import Table
+
+    costs = result.costs()
+    if costs.empty:
+        return
+    table = Table(
+        title="costs of the refitted model: median over its jobs, all datasets",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    table.add_column("model", no_wrap=True)
+    for col in ("fit s", "refit s", "ms/row", "ms/1000", "size", "peak MiB"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in costs.itertuples():
+        table.add_row(r.model, _number(r.fit_seconds), _number(r.refit_seconds),
+                      _number(r.latency_row_ms), _number(r.latency_1000_ms, 1),
+                      _size(r.size_bytes), _number(r.peak_memory_mb, 1))
+    console.print(table)
+
+
+def print_learning_curve(result, console):
+    """One line per dataset: where the best DL and ML model's learning curves cross."""
+    from .compare import learning_curve_crossings
+
+    if result.learning_curve is None:
+        return
+    console.print("learning curve (best DL vs best ML, mean over outer folds at 10/25/50/100% "
+                  "of the training rows):", soft_wrap=True)
+    for dataset, sentence in learning_curve_crossings(result.learning_curve).items():
+        console.print(f"  {dataset}: {sentence}", soft_wrap=True, highlight=False)
+    failed = result.learning_curve[result.learning_curve["error"] != ""]
+    if len(failed):
+        first = failed.iloc[0]
+        console.print(f"  [yellow]{len(failed)} point(s) failed (score NaN)[/], e.g. "
+                      f"{first['dataset']} / {first['model']} / fold {first['fold']} at "
+                      f"{first['fraction']:.0%}: {first['error']}", soft_wrap=True)
 
 
 def _open_output(args):
@@ -554,6 +613,7 @@ def _run_compare(args, console, argv=()):
             scheduler=args.scheduler, random_state=args.seed, time_budget=args.time_budget,
             progress=not args.no_progress, quick=args.quick, on_error="record",
             journal=None if out is None else out.journal, rope=args.rope,
+            learning_curve=args.learning_curve,
         )
     except CompareInterrupted as exc:
         return _interrupted(exc, args, argv, out, console)
@@ -571,6 +631,7 @@ def _run_compare(args, console, argv=()):
     wall = time.perf_counter() - t0
 
     print_tables(result, console)
+    print_learning_curve(result, console)
     r = result.results
     for row in r[r["status"] == "error"].itertuples():
         console.print(f"[red]error[/] {row.dataset} / {row.model} / fold {row.fold}: {row.error}")
@@ -579,6 +640,7 @@ def _run_compare(args, console, argv=()):
         console.print(f"[yellow]time budget: {skipped} job(s) skipped (status 'skipped').[/]")
     console.print(
         f"{len(r)} jobs{f' ({len(r) - resumed} run now, {resumed} from the journal)' if resumed else ''}"
+        f"{f' and {len(result.learning_curve)} learning-curve points' if result.learning_curve is not None else ''}"
         f" ({result.info['backend']}) in {wall:.1f} s; "
         f"cv={cv}{f'x{args.repeats}' if args.repeats > 1 else ''}, inner cv={result.info['inner_cv']}, "
         f"seed={args.seed}{', quick' if args.quick else ''}."

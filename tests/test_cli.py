@@ -253,13 +253,14 @@ def test_unwritable_output_fails_before_heavy_imports(tmp_path):
 def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path):
     out = tmp_path / "out"
     assert main([*TINY, "--output", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"journal.jsonl", "results.csv", "results.json",
-                                               "compare.png", "report.html", "predictions"}
+    assert {p.name for p in out.iterdir()} == {
+        "journal.jsonl", "results.csv", "results.json", "compare.png", "cost_frontier.png",
+        "report.html", "predictions"}
     before = _listing(out)
     capsys.readouterr()
     err = _error(capsys, [*TINY, "--seed", "3", "--output", str(out)])
     assert (f"{out} already holds a result (results.csv, results.json, compare.png, "
-            "report.html); pass "
+            "cost_frontier.png, report.html); pass "
             "--overwrite to replace it, or choose another --output.") in err
     assert _listing(out) == before
     assert "exclude each other" in _error(capsys, [*TINY, "--output", str(out), "--resume",
@@ -273,7 +274,8 @@ def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path
 def test_an_unfinished_run_is_not_restarted_silently(capsys, tmp_path):
     out = tmp_path / "out"
     assert main([*TINY, "--output", str(out)]) == 0
-    for name in ("results.csv", "results.json", "compare.png", "report.html"):  # as if interrupted
+    for name in ("results.csv", "results.json", "compare.png", "cost_frontier.png",
+                 "report.html"):  # as if interrupted
         (out / name).unlink()
     capsys.readouterr()
     err = _error(capsys, [*TINY, "--output", str(out)])

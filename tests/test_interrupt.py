@@ -19,6 +19,7 @@ import pytest
 from skdense.cli import main
 from skdense.compare import read_journal
 from skdense.compare._journal import decode
+from skdense.compare._row import MEASURED
 
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["compare", "--quick", "--datasets", "breast_cancer", "wine", "--models", "linear",
         "random_forest", "hist_gradient_boosting", "--no-progress", "--seed", "2"]
 N_JOBS = 2 * 3 * 3
-TIMING = ["fit_seconds", "refit_seconds", "predict_seconds"]
+TIMING = list(MEASURED)  # the seconds and the costs: measured, so never repeated
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +110,8 @@ def test_sigint_writes_partial_result_and_resume_equals_uninterrupted(tmp_path, 
     assert (f"{N_JOBS} jobs ({N_JOBS - finished} run now, {finished} from the journal)") in stdout
     # the partial files are gone; the result is the uninterrupted run's
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.png", "journal.jsonl", "predictions", "report.html", "results.csv",
-        "results.json"]
+        "compare.png", "cost_frontier.png", "journal.jsonl", "predictions", "report.html",
+        "results.csv", "results.json"]
     _assert_same_result(out, uninterrupted)  # verdicts and blend (in results.json) included
     # the jobs that finished before the interruption were read back, not rerun
     full = pd.read_csv(out / "results.csv")

@@ -35,6 +35,8 @@ _LAZY = {
     "load_csv": "._datasets",
     "load_dataset": "._datasets",
     "sniff_separator": "._datasets",
+    "learning_curve_crossings": "._learning_curve",
+    "pareto_front": "._costs",
     "JournalMismatch": "._journal",
     "MalformedJournal": "._journal",
     "read_journal": "._journal",
@@ -61,7 +63,9 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
         load_dataset,
         sniff_separator,
     )
+    from ._costs import pareto_front
     from ._journal import JournalMismatch, MalformedJournal, read_journal
+    from ._learning_curve import learning_curve_crossings
     from ._metrics import HIGHER_IS_BETTER, METRICS
     from ._candidates import MODEL_NAMES, default_grids, default_models
     from ._output import OutputFolder
@@ -89,8 +93,10 @@ __all__ = [
     "default_grids",
     "default_models",
     "infer_task",
+    "learning_curve_crossings",
     "load_csv",
     "load_dataset",
+    "pareto_front",
     "read_journal",
     "sniff_separator",
 ]

@@ -8,6 +8,7 @@ import pandas as pd
 from . import _blend, _verdict
 from ._fs import atomic_open
 from ._metrics import HIGHER_IS_BETTER, METRICS
+from ._row import COSTS
 from ._stats import TEST_NAME, corrected_resampled_ttest
 
 
@@ -22,7 +23,9 @@ class CompareResult:
         (``accuracy, log_loss`` for classification, ``r2, rmse`` for regression; NaN
         where it does not apply), ``fit_seconds`` (the whole inner search plus the
         refit), ``refit_seconds`` (the refit of the best candidate alone),
-        ``predict_seconds`` and ``best_params`` (JSON). ``status`` is ``ok``,
+        ``predict_seconds``, what the refitted model costs (``latency_row_ms``,
+        ``latency_1000_ms``, ``size_bytes``, ``peak_memory_mb``; see
+        ``docs/compare.md``) and ``best_params`` (JSON). ``status`` is ``ok``,
         ``skipped`` (time budget) or ``error`` (with ``on_error="record"``).
     info : dict
         The settings of the run (cv, seeds, grids, backend, wall time, how each
@@ -35,16 +38,22 @@ class CompareResult:
         ``{(dataset, model, fold): arrays}``: the outer-test predictions of every
         ``ok`` job (``rows``, ``y_true``, ``y_pred``; ``proba`` and ``classes``
         for classifiers), from which :meth:`blend` is made.
+    learning_curve : pandas.DataFrame or None
+        With ``compare(learning_curve=True)``: one row per (dataset, family,
+        model, outer fold, fraction of its training rows): ``n_train``, the
+        primary ``metric`` and its ``score`` on the outer test rows,
+        ``fit_seconds``, ``error``. None otherwise.
     plots : dict
-        ``{name: path}`` of the PNG files the run wrote (``compare`` for
-        ``compare.png``), in the order they were written; the report
-        (``report.html``) embeds every one of them.
+        ``{name: path}`` of every figure the run wrote (``OutputFolder.write``:
+        ``compare``, ``cost_frontier``, ``learning_curve``), in the order
+        written; the report (``report.html``) embeds every one of them.
     """
 
-    def __init__(self, results, info, predictions=None):
+    def __init__(self, results, info, predictions=None, learning_curve=None):
         self.results = results
         self.info = info
         self.predictions = {} if predictions is None else predictions
+        self.learning_curve = learning_curve
         self.plots = {}
 
     # ------------------------------------------------------------------ helpers
@@ -81,7 +90,9 @@ class CompareResult:
         """Mean and standard deviation over outer folds, per dataset and model.
 
         Columns: ``task, family, n_folds``, ``<metric>_mean`` and ``<metric>_std`` for
-        each metric, mean ``fit_seconds`` and ``predict_seconds``, ``rank`` (1 = best
+        each metric, mean ``fit_seconds`` and ``predict_seconds``, the median of
+        each cost over the folds (``latency_row_ms``, ``latency_1000_ms``,
+        ``size_bytes``, ``peak_memory_mb``), ``rank`` (1 = best
         primary metric within the dataset), ``avg_rank`` (the model's mean rank
         over all datasets), and, on the rows of the best DL and the best ML model
         of each dataset, ``vs`` (the other one) and ``p_value`` of the paired
@@ -106,6 +117,8 @@ class CompareResult:
                 row[f"{m}_std"] = v[m].std(ddof=1) if m in v and len(v) > 1 else np.nan
             row["fit_seconds"] = v["fit_seconds"].mean() if len(v) else np.nan
             row["predict_seconds"] = v["predict_seconds"].mean() if len(v) else np.nan
+            for c in COSTS:
+                row[c] = v[c].median() if c in v and len(v) else np.nan
             rows.append(row)
         out = pd.DataFrame(rows)
         out["rank"] = np.nan
@@ -135,6 +148,21 @@ class CompareResult:
             .sort_values("avg_rank")
             .reset_index()
         )
+
+    def costs(self):
+        """What each model costs, over every dataset it ran on: the median over its ok jobs.
+
+        Columns: ``model, family, n_jobs``, ``fit_seconds`` (inner search + refit),
+        ``refit_seconds`` and the costs ``latency_row_ms, latency_1000_ms,
+        size_bytes, peak_memory_mb``. Per dataset, :meth:`summary` has them.
+        """
+        ok = self.results[self.results["status"] == "ok"]
+        names = ["fit_seconds", "refit_seconds", *(c for c in COSTS if c in ok)]
+        out = (ok.groupby("model", sort=False)
+               .agg(family=("family", "first"), n_jobs=("model", "size"),
+                    **{c: (c, "median") for c in names})
+               .reset_index())
+        return out
 
     def significance(self):
         """Best DL model vs best ML model of each dataset, on the same outer folds.
@@ -287,6 +315,11 @@ class CompareResult:
             "blend": records(self.blend()),
             "plots": plots,
         }
+        if self.learning_curve is not None:
+            from ._learning_curve import crossings
+
+            doc["learning_curve"] = records(self.learning_curve)
+            doc["learning_curve_crossings"] = crossings(self.learning_curve)
         text = json.dumps(doc, indent=2, default=repr)
         if path is None:
             return text
@@ -305,6 +338,21 @@ class CompareResult:
         from ._plot import plot_result
 
         return plot_result(self, path)
+
+    def plot_costs(self, path=None):
+        """Save (or return) the cost frontier: score against each cost, the Pareto front marked."""
+        from ._plot import plot_cost_frontier
+
+        return plot_cost_frontier(self, path)
+
+    def plot_learning_curve(self, path=None):
+        """Save (or return) the learning curves: one panel per dataset (needs ``learning_curve``)."""
+        from ._plot import plot_learning_curve
+
+        if self.learning_curve is None:
+            raise ValueError("This result has no learning curve: run compare(..., "
+                             "learning_curve=True) (skdense compare --learning-curve).")
+        return plot_learning_curve(self, path)
 
     def __repr__(self):
         n_ok = int((self.results["status"] == "ok").sum())
