@@ -213,6 +213,13 @@ def test_the_command_line_prints_and_writes_the_curve(tmp_path, capsys):
     curve = pd.read_csv(out / "learning_curve.csv")
     assert len(curve) == 24 and (out / "learning_curve.png").exists()
     assert (out / "cost_frontier.png").exists()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    section = report.split('<section id="learning-curve">')[1].split("</section>")[0]
+    assert "mlp vs linear: " in section and "No learning curve" not in section
+    for plot in ("compare", "cost_frontier", "learning_curve"):
+        assert f'<img alt="{plot}" src="data:image/png;base64,' in report
+    costs = report.split('<section id="costs">')[1].split("</section>")[0]
+    assert "<td>mlp</td>" in costs and "<td>linear</td>" in costs
 
 
 def test_an_interruption_in_the_curve_keeps_its_finished_points(tmp_path, monkeypatch):

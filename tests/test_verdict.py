@@ -343,8 +343,8 @@ def test_the_report_is_one_well_formed_file_with_every_section(run, tmp_path):
     out = OutputFolder(tmp_path / "out")
     shutil.copy(run[0].plot(tmp_path / "c.png"), extra)
     paths = out.write(result)
-    assert [os.path.basename(p) for p in paths] == ["results.csv", "results.json",
-                                                    "compare.png", "report.html"]
+    assert [os.path.basename(p) for p in paths] == [
+        "results.csv", "compare.png", "cost_frontier.png", "results.json", "report.html"]
     text = open(paths[-1], encoding="utf-8").read()
     parser = _Tags()
     parser.feed(text)
@@ -354,8 +354,9 @@ def test_the_report_is_one_well_formed_file_with_every_section(run, tmp_path):
     assert root.tag.endswith("html")
     assert parser.ids == list(SECTIONS)
     # every registered plot, in insertion order, with its heading, embedded as a PNG
-    assert [h for h in parser.h3 if h in result.plots] == ["learning_curve", "compare"]
-    assert len(parser.imgs) == 2
+    assert [h for h in parser.h3 if h in result.plots] == ["learning_curve", "compare",
+                                                           "cost_frontier"]
+    assert len(parser.imgs) == 3
     for src in parser.imgs:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
@@ -369,10 +370,10 @@ def test_the_report_is_one_well_formed_file_with_every_section(run, tmp_path):
         assert words in shown
     assert run[0].info["data"]["diabetes"] in text  # the data's fingerprint
     assert "scikit-learn" in text and "python" in text
-    doc = json.loads(open(paths[1]).read())
+    doc = json.loads(open(paths[3]).read())
     # paths relative to the JSON's folder: two runs' results.json compare equal
     assert doc["plots"] == {"learning_curve": os.path.join("..", "extra.png"),
-                            "compare": "compare.png"}
+                            "compare": "compare.png", "cost_frontier": "cost_frontier.png"}
     assert [v["dataset"] for v in doc["verdict"]] == ["iris <b>&amp;", "diabetes"]
 
 
@@ -382,8 +383,8 @@ def test_resume_on_the_command_line_with_the_new_outputs(capsys, tmp_path):
     assert main(args) == 0
     first = capsys.readouterr().out
     files = sorted(os.listdir(tmp_path / "out"))
-    assert files == ["compare.png", "journal.jsonl", "predictions", "report.html",
-                     "results.csv", "results.json"]
+    assert files == ["compare.png", "cost_frontier.png", "journal.jsonl", "predictions",
+                     "report.html", "results.csv", "results.json"]
     assert len(os.listdir(tmp_path / "out" / "predictions")) == 4
     assert "verdict: best DL vs best ML, Bayesian correlated t-test" in first
     assert "blend: the average" in first

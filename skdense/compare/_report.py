@@ -21,7 +21,8 @@ import platform
 from ._fs import atomic_open
 from ._metrics import METRICS
 
-SECTIONS = ("verdict", "scores", "significance", "blend", "plots", "reproduce")
+SECTIONS = ("verdict", "scores", "significance", "blend", "costs", "learning-curve", "plots",
+            "reproduce")
 """The ``id`` of each ``<section>`` of the report, in order."""
 
 _STYLE = """
@@ -209,6 +210,55 @@ def _blend_section(result):
         "</section>"])
 
 
+def _size(n):
+    if n != n:
+        return "-"
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def _costs_section(result):
+    costs = result.costs()
+    rows = [[_text(r.model), r.family, str(r.n_jobs), _num(r.fit_seconds, 2),
+             _num(r.refit_seconds, 2), _num(r.latency_row_ms, 2), _num(r.latency_1000_ms, 1),
+             _size(r.size_bytes), _num(r.peak_memory_mb, 1)] for r in costs.itertuples()]
+    return "\n".join([
+        '<section id="costs">', "<h2>What each model costs</h2>",
+        _table(["model", "family", "jobs", "fit s", "refit s", "ms / row", "ms / 1,000 rows",
+                "size", "peak MiB"], rows, numeric={2, 3, 4, 5, 6, 7, 8}),
+        "<p>The median over each model's jobs, every dataset together (per dataset: the "
+        "summary in results.json). fit s: the inner search plus the refit, per outer fold; "
+        "refit s: the refit of the chosen candidate alone. ms / row and ms / 1,000 rows: "
+        "predicting with the refitted model. size: the model saved (skdense.save for a "
+        "skdense model, pickle for the others). peak MiB: the memory the refit added "
+        "(a lower bound). The cost frontier among the plots marks the models that no other "
+        "beats on both score and cost.</p>",
+        "</section>"])
+
+
+def _learning_curve_section(result):
+    from ._learning_curve import crossings
+
+    parts = ['<section id="learning-curve">', "<h2>Would more data change it?</h2>"]
+    curve = result.learning_curve
+    if curve is None or curve.empty:
+        parts.append("<p>No learning curve in this run (<code>--learning-curve</code> "
+                     "refits the best DL and ML model on 10, 25 and 50% of each outer "
+                     "training fold).</p>")
+    else:
+        sentences = "".join(f"<li><b>{_e(d)}</b>: {_e(text)}</li>"
+                            for d, text in crossings(curve).items())
+        parts += [f'<ul class="verdicts">{sentences}</ul>',
+                  "<p>The best DL and ML model of each dataset, refitted with each fold's "
+                  "chosen hyper-parameters on 10, 25, 50 and 100% of the outer training "
+                  "rows and scored on the same outer test rows; the curves are the means "
+                  "over folds (learning_curve.png among the plots).</p>"]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def _plots_section(result):
     parts = ['<section id="plots">', "<h2>Plots</h2>"]
     if not result.plots:
@@ -292,7 +342,8 @@ def render(result):
             f"{' x ' + str(result.info['n_repeats']) if result.info.get('n_repeats', 1) != 1 else ''}.")
     body = [f"<h1>{_e(title)}</h1>", f'<p class="lead">{_e(lead)}</p>',
             _verdict_section(result), _scores_section(result), _significance_section(result),
-            _blend_section(result), _plots_section(result), _reproduce_section(result)]
+            _blend_section(result), _costs_section(result), _learning_curve_section(result),
+            _plots_section(result), _reproduce_section(result)]
     return ("<!DOCTYPE html>\n"
             '<html xmlns="http://www.w3.org/1999/xhtml" lang="en">\n<head>\n'
             '<meta charset="utf-8"/>\n'
