@@ -437,7 +437,4 @@ def test_the_estimate_of_a_large_target_is_near_the_measured_peak():
 
     result = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
     assert result["target"] == 6000 * 6000 * 12
-    # 0.97 alone; 0.66 after other fits in this run (TensorFlow held one of the
-    # three float32 copies of the one-hot target fewer at its peak): the guard
-    # counts the three it can hold.
-    assert 0.6 < result["grew"] / result["estimate"] < 1.3, result
+    assert 0.7 < result["grew"] / result["estimate"] < 1.3, result

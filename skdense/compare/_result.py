@@ -162,7 +162,9 @@ class CompareResult:
                .agg(family=("family", "first"), n_jobs=("model", "size"),
                     **{c: (c, "median") for c in names})
                .reset_index())
-        return out
+        # rows of a result made before the costs were measured: their columns, NaN
+        return out.reindex(columns=["model", "family", "n_jobs", "fit_seconds",
+                                    "refit_seconds", *COSTS])
 
     def significance(self):
         """Best DL model vs best ML model of each dataset, on the same outer folds.
