@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from .._backend import load_tf
 from . import cache, clones
 from .clones import Unsupported, clone_compiled
+from .penalties import Penalties
 from .run import TrainResult
 from .stop_rule import StopState
 
@@ -120,6 +121,9 @@ class Worker:
         self.opt_vars = list(opt.variables)
         weight_ids = {id(v) for v in m.weights}
         self.restore_mask = [id(v) in weight_ids for v in self.vars]
+        # A clone's L1/L2 strengths (alpha) are variables, set at each load: one
+        # trace serves every alpha.  In place, the user's model is left as it is.
+        self.penalties = None if in_place else Penalties(tf, self.vars)
         # In place there is no copy of the starting weights to replay a
         # diverged run from: the stop state keeps the last finite epoch's.
         self.stop_state = StopState(tf, self.vars, keep_last_finite=in_place)
@@ -137,6 +141,7 @@ class Worker:
         if not self.in_place:
             copy_values(self.vars, user_vars)
             copy_values(self.opt_vars, user_opt_vars)
+            self.penalties.load(user_vars)
         self.stop_state.reset()
 
     def unload(self, user_vars, user_opt_vars):

@@ -1,0 +1,122 @@
+"""How many training functions a grid search traces, and that sharing one changes no result.
+
+Issue 22's grid: ``hidden_layer_sizes`` {(16,), (32,), (32, 32), (64,)} x ``alpha``
+{1e-4, 1e-3}, 3 folds.  The traces are counted by the engine's cache
+(``cache_info()["train_traces"]``: a counter the compiled function's Python body
+increments, which TensorFlow runs only while tracing).
+"""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+import skdense
+from skdense import _training
+from skdense._backend import load_keras
+from skdense._training import TrainingRun, cache
+
+ARCHS = [(16,), (32,), (32, 32), (64,)]
+ALPHAS = [1e-4, 1e-3]
+
+
+@pytest.fixture(scope="module")
+def keras():
+    return load_keras()
+
+
+@pytest.fixture(scope="module")
+def cancer(breast_cancer):
+    X_train, _, y_train, _ = breast_cancer
+    mean, std = X_train.mean(0), X_train.std(0) + 1e-8
+    return ((X_train - mean) / std).astype(np.float32), y_train
+
+
+def _traces():
+    return cache.cache_info()["train_traces"]
+
+
+def test_the_issue_grid_traces_once_per_architecture(cancer):
+    X, y = cancer
+    est = skdense.DenseClassifier(epochs=2, batch_size=32, early_stopping=False, n_ensemble=1,
+                                  random_state=0)
+    grid = GridSearchCV(est, {"hidden_layer_sizes": ARCHS, "alpha": ALPHAS}, cv=3)
+    cache.clear_cache()
+    before = _traces()
+    grid.fit(X, y)
+    assert _traces() - before == len(ARCHS)  # was 8: one per architecture and alpha
+    assert cache.cache_info()["train_keys"] == len(ARCHS)
+    # A second search (warm) traces nothing.
+    clone(grid).fit(X, y)
+    assert _traces() - before == len(ARCHS)
+
+
+def _mlp(keras, n_in, l2, seed=0):
+    reg = keras.regularizers.L2(l2)
+    inputs = keras.Input((n_in,))
+    x = keras.layers.Dense(16, activation="relu", kernel_regularizer=reg,
+                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(inputs)
+    out = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=reg,
+                             kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 1))(x)
+    model = keras.Model(inputs, out)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    return model
+
+
+def _train(model, X, y):
+    run = TrainingRun(epochs=5, batch_size=32, stop=None, seed=3)
+    result = _training.fit_model(model, X, y.astype(np.float32), run)
+    assert result.engine == "engine"
+    return [w.copy() for w in model.get_weights()], result.history["loss"]
+
+
+@pytest.mark.parametrize("l2", [1e-3, 0.05])
+def test_a_shared_trace_gives_the_bits_of_one_with_alpha_as_a_constant(keras, cancer,
+                                                                       monkeypatch, l2):
+    """The cached worker, traced for another alpha, against Keras's own L2 with
+    ``l2`` a traced constant: the user's model trained in place, uncached."""
+    X, y = cancer
+    cache.clear_cache()
+    _train(_mlp(keras, X.shape[1], 0.3), X, y)  # the trace: made for another strength
+    before = _traces()
+    shared_w, shared_loss = _train(_mlp(keras, X.shape[1], l2), X, y)
+    assert _traces() == before  # the same trace served this alpha
+
+    monkeypatch.setattr(cache, "IN_PLACE_BYTES", 0)  # in place: Keras's L2, no cache
+    model = _mlp(keras, X.shape[1], l2)
+    own_w, own_loss = _train(model, X, y)
+    assert _traces() == before + 1
+    assert type(model.layers[1].kernel.regularizer) is keras.regularizers.L2  # left as it was
+    assert shared_loss == own_loss
+    for a, b in zip(shared_w, own_w):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_strength_still_counts(keras, cancer):
+    """Positive control: the runtime strength is applied, and set again each fit."""
+    X, y = cancer
+    small, _ = _train(_mlp(keras, X.shape[1], 1e-4), X, y)
+    large, _ = _train(_mlp(keras, X.shape[1], 1.0), X, y)
+    again, _ = _train(_mlp(keras, X.shape[1], 1e-4), X, y)
+    assert np.sum(large[0] ** 2) < 0.5 * np.sum(small[0] ** 2)
+    for a, b in zip(small, again):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_other_regularizers_keep_their_strength_in_the_key(keras, cancer):
+    """An activity regularizer is applied in the layer's call, not on a weight:
+    its strength stays a constant of the trace, so another value traces anew."""
+    X, y = cancer
+
+    def model(l2):
+        inputs = keras.Input((X.shape[1],))
+        x = keras.layers.Dense(8, activity_regularizer=keras.regularizers.L2(l2))(inputs)
+        out = keras.layers.Dense(1, activation="sigmoid")(x)
+        m = keras.Model(inputs, out)
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        return m
+
+    _train(model(1e-3), X, y)
+    before = _traces()
+    _train(model(1e-2), X, y)
+    assert _traces() == before + 1
