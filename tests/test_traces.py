@@ -120,3 +120,28 @@ def test_other_regularizers_keep_their_strength_in_the_key(keras, cancer):
     before = _traces()
     _train(model(1e-2), X, y)
     assert _traces() == before + 1
+
+
+def test_a_run_without_stop_rule_or_validation_traces_neither_and_trains_alike(keras, cancer):
+    """A trace is specialised on whether early stopping and validation run
+    (Variant): a graph without them is smaller; the training arithmetic is the same."""
+    from skdense._training import StopRule, Validation
+
+    X, y = cancer
+    y = y.astype(np.float32)
+    never = StopRule("val_loss", patience=10_000, min_delta=0.0, restore_best_weights=False)
+    cache.clear_cache()
+    before = _traces()
+    results = []
+    for stop, validation in [(None, None), (never, Validation(X[:50], y[:50])), (None, None)]:
+        model = _mlp(keras, X.shape[1], 1e-3)
+        run = TrainingRun(epochs=4, batch_size=32, stop=stop, seed=3)
+        result = _training.fit_model(model, X, y, run, validation=validation)
+        assert result.engine == "engine"
+        results.append((model.get_weights(), result.history))
+    assert _traces() - before == 2  # one per variant, in one worker
+    assert cache.cache_info()["train_keys"] == 1
+    assert "val_loss" not in results[0][1] and len(results[1][1]["val_loss"]) == 4
+    assert results[0][1]["loss"] == results[1][1]["loss"]
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_array_equal(a, b)
