@@ -4,19 +4,23 @@ The grid of issue 22: ``hidden_layer_sizes`` {(16,), (32,), (32, 32), (64,)} x
 ``alpha`` {1e-4, 1e-3}, 3 folds, 50 epochs, batch 32, no early stopping, on
 breast_cancer (standardised, the 75 % training split), ``n_jobs=1``.
 
-* **cold**: a fresh subprocess that has imported TensorFlow and Keras (and
-  scikit-learn) but traced nothing times one search; the median of
-  ``--cold`` such processes.  For scikit-learn the subprocess is fresh too.
-* **warm**: the same search repeated in this process after one warm-up
-  search; the median of ``--warm`` searches.
+Every number comes from a fresh subprocess, and the processes of each library
+(and of ``--baseline``, another checkout) take turns, round after round, so a
+shared machine's load falls on all alike; the table gives medians over rounds.
+
+* **cold**: the process has imported TensorFlow and Keras (and scikit-learn)
+  but traced nothing; its first search.
+* **warm**: the same search repeated in that process (``--searches - 1`` times, median).
 * **one fit**: a fresh clone fitted at equal work (one network, (32, 32),
   50 epochs, batch 32) on breast_cancer and digits, after a warm-up fit.
-* **default**: the same grid with skdense's default ``n_ensemble='auto'``.
+* **auto**: the same grid with skdense's default ``n_ensemble='auto'``.
 
 Also printed: the training traces each search made (``cache_info()``).
 
-    python benchmarks/bench_grid.py               # the table (a few minutes)
-    python benchmarks/bench_grid.py --quick       # 1 cold, 1 warm, fewer fits
+    python benchmarks/bench_grid.py                          # the table (~10 minutes)
+    python benchmarks/bench_grid.py --quick                  # 1 round
+    git archive main | tar -x -C /tmp/main && \
+    python benchmarks/bench_grid.py --baseline /tmp/main     # before/after, interleaved
 """
 
 import argparse
@@ -29,8 +33,8 @@ import time
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
-sys.path.insert(0, ROOT)
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+sys.path.insert(0, os.environ.get("BENCH_SKDENSE_CHECKOUT", ROOT))  # --baseline's children
 
 import numpy as np  # noqa: E402
 from sklearn.base import clone  # noqa: E402
@@ -84,8 +88,9 @@ def time_search(lib, n_ensemble, X, y):
     return time.perf_counter() - t0, traces() - before, float(gs.best_score_)
 
 
-def child(lib, n_ensemble):
-    """One cold search in this fresh process; prints a JSON line."""
+def child(lib, n_ensemble, searches, fits):
+    """In this fresh process (TensorFlow imported, nothing traced): one cold
+    search, ``searches - 1`` warm ones, and (``fits`` > 0) single fits; prints JSON."""
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = data()
     if lib == "skdense":
@@ -93,25 +98,24 @@ def child(lib, n_ensemble):
 
         load_tf()
         load_keras()  # imported, nothing built or traced
-    t, n_traces, score = time_search(lib, n_ensemble, X, y)
-    print(json.dumps({"time": t, "traces": n_traces, "score": score}))
+    runs = [time_search(lib, n_ensemble, X, y) for _ in range(searches)]
+    out = {"cold": runs[0][0], "cold_traces": runs[0][1], "score": runs[0][2]}
+    if searches > 1:
+        out["warm"] = statistics.median(r[0] for r in runs[1:])
+        out["warm_traces"] = max(r[1] for r in runs[1:])
+    for name in ("breast_cancer", "digits") if fits else ():
+        out[name] = one_fit(lib, *data(name), fits)
+    print(json.dumps(out))
 
 
-def cold(lib, n_ensemble, repeats):
-    runs = []
-    for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--child", lib, "--n-ensemble",
-             str(n_ensemble)], capture_output=True, text=True, check=True,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(r["time"] for r in runs), runs[0]["traces"], runs[0]["score"]
-
-
-def warm(lib, n_ensemble, repeats, X, y):
-    time_search(lib, n_ensemble, X, y)  # warm-up: imports, traces
-    runs = [time_search(lib, n_ensemble, X, y) for _ in range(repeats)]
-    return statistics.median(r[0] for r in runs), runs[0][1]
+def run_child(lib, n_ensemble, searches, fits, checkout):
+    env = dict(os.environ, BENCH_SKDENSE_CHECKOUT=checkout or ROOT)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", lib, "--n-ensemble", str(n_ensemble),
+         "--searches", str(searches), "--fits", str(fits)],
+        capture_output=True, text=True, check=True, env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def one_fit(lib, X, y, repeats):
@@ -128,59 +132,66 @@ def one_fit(lib, X, y, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cold", type=int, default=3, help="cold processes per row")
-    parser.add_argument("--warm", type=int, default=3, help="warm searches per row")
-    parser.add_argument("--fits", type=int, default=9, help="timed single fits per row")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (processes)")
+    parser.add_argument("--searches", type=int, default=3, help="searches per process: 1 cold, the rest warm")
+    parser.add_argument("--fits", type=int, default=5, help="timed single fits per data set")
     parser.add_argument("--no-default", action="store_true", help="skip n_ensemble='auto'")
+    parser.add_argument("--baseline", metavar="CHECKOUT",
+                        help="another skdense checkout (e.g. a git archive of main), measured interleaved")
     parser.add_argument("--child", choices=["skdense", "sklearn"])
     parser.add_argument("--n-ensemble", default="1")
     args = parser.parse_args(argv)
     n_ens = args.n_ensemble if args.n_ensemble == "auto" else int(args.n_ensemble)
     if args.child:
-        return child(args.child, n_ens)
+        return child(args.child, n_ens, args.searches, args.fits)
     if args.quick:
-        args.cold, args.warm, args.fits = 1, 1, 3
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        args.rounds, args.searches, args.fits = 1, 2, 3
     print(f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.2f}; grid {len(ARCHS)} "
           f"architectures x {len(ALPHAS)} alphas x 3 folds, {EPOCHS} epochs, batch {BATCH}; "
-          f"medians of {args.cold} cold processes, {args.warm} warm searches, {args.fits} fits",
-          flush=True)
-    X, y = data()
-    rows = []  # (what, skdense s, sklearn s, target, note)
-
-    sk_cold, _, sk_score = cold("sklearn", 1, args.cold)
-    dn_cold, n_cold, dn_score = cold("skdense", 1, args.cold)
-    print(f"  cold   skdense {dn_cold:6.2f}s ({n_cold} traces, best {dn_score:.4f})  "
-          f"sklearn {sk_cold:6.2f}s (best {sk_score:.4f})", flush=True)
-    rows.append(("grid cold (n_ensemble=1)", dn_cold, sk_cold, TARGETS["cold"], f"{n_cold} traces"))
-
-    sk_warm, _ = warm("sklearn", 1, args.warm, X, y)
-    dn_warm, n_warm = warm("skdense", 1, args.warm, X, y)
-    print(f"  warm   skdense {dn_warm:6.2f}s ({n_warm} traces)  sklearn {sk_warm:6.2f}s", flush=True)
-    rows.append(("grid warm (n_ensemble=1)", dn_warm, sk_warm, TARGETS["warm"], f"{n_warm} traces"))
-
-    for name in ("breast_cancer", "digits"):
-        Xd, yd = data(name)
-        sk, dn = one_fit("sklearn", Xd, yd, args.fits), one_fit("skdense", Xd, yd, args.fits)
-        print(f"  fit {name:<14} skdense {dn * 1e3:7.1f}ms  sklearn {sk * 1e3:7.1f}ms", flush=True)
-        rows.append((f"one fit {name} (32, 32)", dn, sk, TARGETS["fit"], ""))
-
+          f"{args.rounds} interleaved rounds of fresh processes, each 1 cold + "
+          f"{args.searches - 1} warm searches; {args.fits} fits per data set", flush=True)
+    who = [("sklearn", "sklearn", 1, None), ("skdense", "skdense", 1, ROOT)]
+    if args.baseline:
+        who.append(("baseline", "skdense", 1, args.baseline))
     if not args.no_default:
-        d_cold, n_dcold, _ = cold("skdense", "auto", args.cold)
-        d_warm, n_dwarm = warm("skdense", "auto", args.warm, X, y)
-        print(f"  default n_ensemble='auto': cold {d_cold:6.2f}s ({n_dcold} traces), "
-              f"warm {d_warm:6.2f}s ({n_dwarm} traces)", flush=True)
-        rows.append(("grid cold, n_ensemble='auto'", d_cold, sk_cold, None,
-                     f"{n_dcold} traces; cold/warm {d_cold / d_warm:.2f}"))
-        rows.append(("grid warm, n_ensemble='auto'", d_warm, sk_warm, None, f"{n_dwarm} traces"))
+        who.append(("skdense auto", "skdense", "auto", ROOT))
+        if args.baseline:
+            who.append(("baseline auto", "skdense", "auto", args.baseline))
+    results = {label: [] for label, *_ in who}
+    for r in range(args.rounds):
+        for label, lib, n_ensemble, path in who:
+            fits = args.fits if n_ensemble == 1 else 0
+            res = run_child(lib, n_ensemble, args.searches, fits, path and os.path.abspath(path))
+            results[label].append(res)
+            print(f"  round {r + 1} {label:<14} " + "  ".join(
+                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in res.items()),
+                flush=True)
 
-    print("\n| measurement | skdense | sklearn MLP | skdense / sklearn | target | note |")
+    def med(label, key):
+        return statistics.median(res[key] for res in results[label])
+
+    rows = []  # (what, label, target)
+    for label, _, n_ensemble, _ in who[1:]:
+        target = n_ensemble == 1 and label == "skdense"
+        rows.append((f"grid cold, {label}", label, "cold", TARGETS["cold"] if target else None))
+        rows.append((f"grid warm, {label}", label, "warm", TARGETS["warm"] if target else None))
+        if n_ensemble == 1:
+            for name in ("breast_cancer", "digits"):
+                rows.append((f"one fit {name}, {label}", label, name,
+                             TARGETS["fit"] if target else None))
+    print(f"\nload at the end {os.getloadavg()[0]:.2f} (2 cores shared with other jobs)")
+    print("| measurement | skdense | sklearn MLP | skdense / sklearn | target | traces |")
     print("|---|---:|---:|---:|---|---|")
-    for what, dn, sk, target, note in rows:
+    for what, label, key, target in rows:
+        dn, sk = med(label, key), med("sklearn", key)
         verdict = "" if target is None else (
             f"<= {target:.1f}x: " + ("holds" if dn / sk <= target else
                                      f"misses by {dn / sk / target - 1:.0%}"))
-        print(f"| {what} | {dn:.3f} s | {sk:.3f} s | {dn / sk:.2f}x | {verdict} | {note} |")
+        traces = results[label][0].get(f"{key}_traces", "")
+        print(f"| {what} | {dn:.3f} s | {sk:.3f} s | {dn / sk:.2f}x | {verdict} | {traces} |")
+    for label, _, n_ensemble, _ in who[1:]:
+        if n_ensemble == "auto":
+            print(f"{label}: cold / warm {med(label, 'cold') / med(label, 'warm'):.2f}")
 
 
 if __name__ == "__main__":
