@@ -6,6 +6,10 @@ Issue 22's grid: ``hidden_layer_sizes`` {(16,), (32,), (32, 32), (64,)} x ``alph
 increments, which TensorFlow runs only while tracing).
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -49,6 +53,42 @@ def test_the_issue_grid_traces_once_per_architecture(cancer):
     # A second search (warm) traces nothing.
     clone(grid).fit(X, y)
     assert _traces() - before == len(ARCHS)
+
+
+_FRESH = """
+import sys
+import numpy as np
+import skdense
+X, y = np.load(sys.argv[1])["X"], np.load(sys.argv[1])["y"]
+est = skdense.DenseClassifier((32,), alpha=1e-3, epochs=3, batch_size=32,
+                              early_stopping=False, n_ensemble=1, random_state=0).fit(X, y)
+np.savez(sys.argv[2], *est.model_.get_weights(), proba=est.predict_proba(X))
+"""
+
+
+def test_a_search_candidate_matches_its_fit_in_a_fresh_process(cancer, tmp_path):
+    """(32,) with alpha=1e-3, fitted through the worker a search traced and used
+    for alpha 1e-4 and 1e-2, against the same fit in a process that has traced
+    nothing: the same bits."""
+    X, y = cancer
+    est = skdense.DenseClassifier(epochs=3, batch_size=32, early_stopping=False, n_ensemble=1,
+                                  random_state=0)
+    cache.clear_cache()
+    GridSearchCV(est, {"hidden_layer_sizes": [(32,)], "alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)
+    before = _traces()
+    here = clone(est).set_params(hidden_layer_sizes=(32,), alpha=1e-3).fit(X, y)
+    assert _traces() == before  # the search's trace served it
+    np.savez(tmp_path / "data.npz", X=X, y=y)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(skdense.__file__)))
+    env = dict(os.environ, PYTHONPATH=root)
+    subprocess.run([sys.executable, "-c", _FRESH, str(tmp_path / "data.npz"),
+                    str(tmp_path / "fresh.npz")], check=True, env=env, timeout=300)
+    fresh = np.load(tmp_path / "fresh.npz")
+    weights = here.model_.get_weights()
+    assert len(weights) == len(fresh.files) - 1
+    for i, w in enumerate(weights):
+        np.testing.assert_array_equal(w, fresh[f"arr_{i}"])
+    np.testing.assert_array_equal(here.predict_proba(X), fresh["proba"])
 
 
 def _mlp(keras, n_in, l2, seed=0):
