@@ -106,7 +106,6 @@ class Variant(NamedTuple):
     validate: bool  # val_loss is computed each epoch
 
 
-
 class Worker:
     """The compiled whole-training function, the stop state, and the model it trains.
 
