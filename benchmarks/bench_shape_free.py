@@ -15,6 +15,7 @@ trained weights differ.  Interleaved, ``--repeats`` runs each.
 import argparse
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -22,6 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _bare_loop import minibatch_loop  # noqa: E402
 
 EPOCHS, BATCH = 50, 32
 
@@ -34,32 +38,22 @@ def make(tf, initial, shape_free, n_features):
     t = tf.Variable(0.0)
 
     def run(x, y):
-        n = tf.shape(x)[0]
-        steps = (n + BATCH - 1) // BATCH
+        def step(lo, hi):
+            xb, yb = x[lo:hi], y[lo:hi]
+            with tf.GradientTape() as tape:
+                h = tf.nn.relu(tf.matmul(xb, W[0]) + W[1])
+                p = tf.clip_by_value(tf.sigmoid(tf.matmul(h, W[2]) + W[3]), 1e-7, 1 - 1e-7)
+                loss = -tf.reduce_mean(yb * tf.math.log(p) + (1 - yb) * tf.math.log(1 - p))
+                loss += 1e-4 * (tf.reduce_sum(tf.square(W[0])) + tf.reduce_sum(tf.square(W[2])))
+            grads = tape.gradient(loss, W)
+            t.assign_add(1.0)
+            lr = 1e-3 * tf.sqrt(1 - tf.pow(0.999, t)) / (1 - tf.pow(0.9, t))
+            for w, m, v, g in zip(W, M, V, grads):
+                m.assign_add((g - m) * 0.1)
+                v.assign_add((tf.square(g) - v) * 0.001)
+                w.assign_sub(m * lr / (tf.sqrt(v) + 1e-7))
 
-        def epoch(e):
-            def step(s):
-                lo = s * BATCH
-                hi = tf.minimum(lo + BATCH, n)
-                xb, yb = x[lo:hi], y[lo:hi]
-                with tf.GradientTape() as tape:
-                    h = tf.nn.relu(tf.matmul(xb, W[0]) + W[1])
-                    p = tf.clip_by_value(tf.sigmoid(tf.matmul(h, W[2]) + W[3]), 1e-7, 1 - 1e-7)
-                    loss = -tf.reduce_mean(yb * tf.math.log(p) + (1 - yb) * tf.math.log(1 - p))
-                    loss += 1e-4 * (tf.reduce_sum(tf.square(W[0])) + tf.reduce_sum(tf.square(W[2])))
-                grads = tape.gradient(loss, W)
-                t.assign_add(1.0)
-                lr = 1e-3 * tf.sqrt(1 - tf.pow(0.999, t)) / (1 - tf.pow(0.9, t))
-                for w, m, v, g in zip(W, M, V, grads):
-                    m.assign_add((g - m) * 0.1)
-                    v.assign_add((tf.square(g) - v) * 0.001)
-                    w.assign_sub(m * lr / (tf.sqrt(v) + 1e-7))
-                return (s + 1,)
-
-            tf.while_loop(lambda s: s < steps, step, (tf.constant(0),))
-            return (e + 1,)
-
-        tf.while_loop(lambda e: e < EPOCHS, epoch, (tf.constant(0),))
+        minibatch_loop(tf, tf.shape(x)[0], EPOCHS, BATCH, step)
         return tf.constant(0)
 
     dims = [None, None] if shape_free else [None, n_features]

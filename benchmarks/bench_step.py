@@ -23,10 +23,13 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_breast_cancer  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from _bare_loop import minibatch_loop  # noqa: E402
 
 EPOCHS, BATCH = 50, 32
 
@@ -64,24 +67,14 @@ def main(argv=None):
     compute_loss = getattr(m, "_compute_loss", m.compute_loss)
 
     def bare(x, yy, w):
-        n = tf.shape(x)[0]
-        steps = (n + BATCH - 1) // BATCH
+        def step(lo, hi):
+            xb, yb, wb = x[lo:hi], yy[lo:hi], w[lo:hi]
+            with tf.GradientTape() as tape:
+                pred = m(xb, training=True)
+                loss = compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb, training=True)
+            opt.apply_gradients(zip(tape.gradient(loss, tvars), tvars))
 
-        def epoch(e):
-            def step(s):
-                lo = s * BATCH
-                hi = tf.minimum(lo + BATCH, n)
-                xb, yb, wb = x[lo:hi], yy[lo:hi], w[lo:hi]
-                with tf.GradientTape() as tape:
-                    pred = m(xb, training=True)
-                    loss = compute_loss(x=xb, y=yb, y_pred=pred, sample_weight=wb, training=True)
-                opt.apply_gradients(zip(tape.gradient(loss, tvars), tvars))
-                return (s + 1,)
-
-            tf.while_loop(lambda s: s < steps, step, (tf.constant(0),))
-            return (e + 1,)
-
-        return tf.while_loop(lambda e: e < EPOCHS, epoch, (tf.constant(0),))
+        return minibatch_loop(tf, tf.shape(x)[0], EPOCHS, BATCH, step)
 
     bare_fn = tf.function(bare, autograph=False)
     bare_fn(data.x, data.y, data.w)
