@@ -13,6 +13,7 @@ refuse networks that cannot fit in memory.
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --no-early-stopping
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --refusal  # the guard's refusal
     PYTHONPATH=. python benchmarks/bench_peak_memory.py --activations  # per-row copies
+    PYTHONPATH=. python benchmarks/bench_peak_memory.py --target  # the target's memory
 
 Each size runs twice, side by side: on the engine's cached clone of the model
 (forced; how every network trained before large ones trained in place) and as
@@ -115,6 +116,65 @@ def refusal():
               f"{rss_mb():>12.0f} {grew:>16}")
 
 
+def target_child(n_rows, n_ensemble, early_stopping, loss, task):
+    """One fit whose target is large: ``n_rows`` rows of 6 features and as many
+    classes (a one-hot target of n_rows**2 values), or 64 regression targets;
+    prints its peak RSS above the baseline beside the guard's estimate."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+
+    from skdense import DenseClassifier, DenseRegressor, _scikeras  # noqa: F401
+    from skdense._network import memory
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_rows, 6)).astype(np.float32)
+    if task == "classification":
+        cls, y = DenseClassifier, np.arange(n_rows)
+    else:
+        cls, y = DenseRegressor, rng.normal(size=(n_rows, 64))
+    cls(hidden_layer_sizes=(4,), epochs=1, random_state=0).fit(X[:64], y[:64] % 2)  # warm
+    estimates = []
+    real_check = memory.check_plan_memory
+
+    def spy(name, settings, plan):
+        estimates.append(real_check(name, settings, plan))
+        return estimates[-1]
+
+    memory.check_plan_memory = spy
+    from skdense._estimators import base
+    base.memory.check_plan_memory = spy
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    kwargs = {} if loss == "default" else {"loss": loss}
+    cls(hidden_layer_sizes=(16,), epochs=1, batch_size=256, early_stopping=early_stopping,
+        n_ensemble=n_ensemble, random_state=0, **kwargs).fit(X, y)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"grew": peak - baseline, "estimate": estimates[-1].total,
+                      "target": estimates[-1].target}))
+
+
+def target():
+    """The memory guard's estimate against the measured peak, for large targets."""
+    print("6 features, (16,), 1 epoch, batch 256; classification: as many classes as rows")
+    print(f"{'task':>14} {'rows':>6} {'n_ensemble':>10} {'early stop':>10} {'loss':>8} | "
+          f"{'target MB':>9} {'estimate MB':>11} {'measured MB':>11} {'measured/est':>12}")
+    cases = [("classification", n, k, es, "default")
+             for n in (4000, 8000) for k in (1, 8) for es in (False, True)]
+    cases += [("classification", 8000, 1, True, "sparse_categorical_crossentropy"),
+              ("regression", 50000, 1, True, "default"), ("regression", 50000, 8, False, "default")]
+    for task, n, k, es, loss in cases:
+        cmd = [sys.executable, __file__, "--target-child", task, str(n), str(k), str(int(es)), loss]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=os.environ, check=False)
+        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+        if out.returncode != 0 or not lines:
+            print(f"{task:>14} {n:>6} failed: exit {out.returncode}: {out.stderr.strip()[-300:]}")
+            continue
+        r = json.loads(lines[-1])
+        short = "sparse" if loss.startswith("sparse") else loss
+        print(f"{task:>14} {n:>6} {k:>10} {str(es):>10} {short:>8} | {r['target'] / 1e6:>9.0f} "
+              f"{r['estimate'] / 1e6:>11.0f} {r['grew'] / 1e6:>11.0f} "
+              f"{r['grew'] / r['estimate']:>12.2f}", flush=True)
+
+
 def run_child(width, early_stopping, clone, rows=N_ROWS, batch_size=64):
     cmd = [sys.executable, __file__, "--child", str(width), str(rows), str(batch_size)]
     if not early_stopping:
@@ -153,7 +213,10 @@ def main():
                         help="time the refusal of (30000, 30000) and (10**6, 10**6) instead")
     parser.add_argument("--activations", action="store_true",
                         help="measure the activations' copies (two batch sizes) instead")
+    parser.add_argument("--target", action="store_true",
+                        help="the guard's estimate against the peak for large targets instead")
     parser.add_argument("--child", type=int, nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--target-child", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--clone", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.refusal:
@@ -161,6 +224,13 @@ def main():
         return
     if args.activations:
         activations()
+        return
+    if args.target:
+        target()
+        return
+    if args.target_child is not None:
+        task, n, k, es, loss = args.target_child
+        target_child(int(n), int(k), bool(int(es)), loss, task)
         return
     early_stopping = not args.no_early_stopping
     if args.child is not None:

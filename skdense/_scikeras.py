@@ -114,6 +114,7 @@ def train(estimator_type, settings, plan):
             n_rows=plan.n_train, n_val_rows=_n_val_rows(plan), n_features=plan.X.shape[1],
             data_bytes=memory.input_bytes(plan.X)
             + memory.input_bytes(None if plan.validation is None else plan.validation.x),
+            target=memory.Target.of(plan.target, plan.y, est.model_.loss),
         )
     _check_training_options(est.model_, settings, plan)
     return est, _train_built(est, plan)
@@ -138,11 +139,13 @@ def resume(est, settings, plan):
         est.set_params(callbacks=list(settings.callbacks) if settings.callbacks else None)
         est._initialize_callbacks()
         return est, _train_built(est, plan)
-    except BaseException:
+    except BaseException as err:
         for variable, value in zip(state, before):
             variable.assign(value)
         est.set_params(callbacks=callbacks_before)
         est._initialize_callbacks()
+        if isinstance(err, _training.TrainingDiverged):
+            raise _training.TrainingDiverged(err.epoch, restored_epoch=plan.training.first_epoch) from None
         raise
 
 

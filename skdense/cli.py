@@ -88,10 +88,11 @@ class _Tasks:
 
 
 def _compare_epilog():
-    from .compare import DATASETS, MODEL_NAMES
+    from .compare import DATASETS, DEFAULT_DATASETS, MODEL_NAMES
 
     return (
-        f"datasets: {', '.join(DATASETS)}.  models: {', '.join(MODEL_NAMES)}.  "
+        f"datasets: {', '.join(DATASETS)} (default: {', '.join(DEFAULT_DATASETS)}).  "
+        f"models: {', '.join(MODEL_NAMES)}.  "
         "Examples: 'skdense compare --quick'; "
         "'skdense compare --csv data.csv --target price --output out/'.  "
         "Nothing finished is lost: with --output DIR every finished job is appended "
@@ -125,8 +126,10 @@ def build_parser():
             "Compare linear models, random forests, gradient boosting, sklearn's MLP and "
             "skdense's Dense nets by nested cross-validation (inner grid search on the "
             "outer training folds, the same outer folds for every model), on built-in "
-            "datasets or your CSV. Prints mean ± std per model, ranks, and a corrected "
-            "resampled t-test (Nadeau & Bengio 2003) of the best DL vs the best ML model."
+            "datasets or your CSV. Prints mean ± std per model, ranks, a corrected "
+            "resampled t-test (Nadeau & Bengio 2003) of the best DL vs the best ML model, a "
+            "verdict with a region of practical equivalence (Bayesian correlated t-test; "
+            "across datasets, Bayesian signed-rank test), and the blend of the two."
         ),
         epilog=_compare_epilog,  # a function: _Parser.format_help calls it
     )
@@ -139,7 +142,7 @@ def build_parser():
     )
     data.add_argument(
         "--datasets", nargs="+", metavar="NAME",
-        help="built-in datasets (default: all, or none with --csv)",
+        help="built-in datasets (default: all but linnerud, or none with --csv)",
     )
     data.add_argument(
         "--sep", metavar="SEP",
@@ -166,10 +169,18 @@ def build_parser():
                      help="start no new job after this many seconds, > 0 (skipped jobs are "
                           "marked; --resume runs them later)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--rope", type=float, metavar="DELTA",
+                     help="region of practical equivalence of the verdict: differences within "
+                          "±DELTA of the primary metric count as none (default 0.01 for "
+                          "accuracy, i.e. 1 point, and 0.01 for R²); >= 0")
+    run.add_argument("--learning-curve", action="store_true",
+                     help="also refit the best DL and ML model on 10/25/50%% of each outer "
+                          "training fold: would more data change the answer?")
     out = p.add_argument_group("output")
     out.add_argument("--output", metavar="DIR",
-                     help="write results.csv, results.json, compare.png and the journal of "
-                          "finished jobs (journal.jsonl) here; checked writable before any job")
+                     help="write results.csv, results.json, compare.png, report.html, the "
+                          "journal of finished jobs (journal.jsonl) and their predictions "
+                          "(predictions/) here; checked writable before any job")
     out.add_argument("--resume", action="store_true",
                      help="continue the interrupted run in --output DIR: same arguments; the "
                           "jobs in its journal are not run again")
@@ -247,17 +258,17 @@ def print_tables(result, console):
                 )
         console.print(table)
     sig = result.significance()
-    table = Table(
-        title="best DL vs best ML: corrected resampled t-test (Nadeau & Bengio 2003)",
-        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-    )
-    for col, justify in (("dataset", "left"), ("metric", "left"), ("best DL", "left"),
-                         ("score", "right"), ("best ML", "left"), ("score", "right"),
-                         ("p-value", "right")):
-        table.add_column(col, justify=justify)
+    title = "best DL vs best ML: corrected resampled t-test (Nadeau & Bengio 2003)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))  # a title on one line, however short the names
+    # No metric column (the tables above name it): with it, a model name as long as
+    # hist_gradient_boosting would be cut to fit 80 columns.
+    for col, justify in (("dataset", "left"), ("best DL", "left"), ("score", "right"),
+                         ("best ML", "left"), ("score", "right"), ("p-value", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
     for r in sig.itertuples():
         table.add_row(
-            r.dataset, r.metric, _name(r.best_dl), _fmt(r.dl_score, None),
+            r.dataset, _name(r.best_dl), _fmt(r.dl_score, None),
             _name(r.best_ml), _fmt(r.ml_score, None), _p(r.p_value),
         )
     console.print(table)
@@ -272,6 +283,126 @@ def print_tables(result, console):
         "the noise of cross-validation; a large p means these data cannot tell them "
         "apart (not that they are equal)."
     )
+    print_verdict(result, console)
+    print_blend(result, console)
+    print_costs(result, console)
+
+
+def _prob(p):
+    return "-" if p != p else f"{p:.2f}"
+
+
+def print_verdict(result, console):
+    """The verdict table, one sentence per dataset, and the verdict across datasets."""
+    from rich import box
+    from rich.table import Table
+
+    verdict = result.verdict()
+    overall = result.overall_verdict().iloc[0]
+    title = "verdict: best DL vs best ML, Bayesian correlated t-test (Benavoli et al. 2017)"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))
+    for col, justify in (("dataset", "left"), ("DL − ML", "right"), ("ROPE", "right"),
+                         ("P(DL)", "right"), ("P(≈)", "right"), ("P(ML)", "right"),
+                         ("decision", "left")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    for r in verdict.itertuples():
+        table.add_row(r.dataset, _fmt(r.diff, None), f"±{r.rope:g}", _prob(r.p_dl),
+                      _prob(r.p_equivalent), _prob(r.p_ml), r.decision or "-")
+    table.add_row("all datasets", _fmt(overall["mean_diff"], None),
+                  f"±{overall['rope']:g}" if overall["rope"] == overall["rope"] else "-",
+                  _prob(overall["p_dl"]), _prob(overall["p_equivalent"]), _prob(overall["p_ml"]),
+                  overall["decision"], style="bold")
+    console.print(table)
+    for r in verdict.itertuples():
+        console.print(f"[bold]{r.dataset}[/]: {r.verdict}", soft_wrap=False, highlight=False)
+    console.print(f"[bold]all datasets[/] ({overall['test']}): {overall['verdict']}",
+                  highlight=False)
+    console.print("P(DL), P(≈), P(ML): the probability that the best DL model is better by "
+                  "more than the ROPE, within ±ROPE of, or worse by more than the ROPE than "
+                  "the best ML model (--rope; default 0.01 of accuracy or R²).",
+                  highlight=False)
+
+
+def print_blend(result, console):
+    """Should I ship both? The blend of the best DL and best ML model, per dataset."""
+    from rich import box
+    from rich.table import Table
+
+    blend = result.blend()
+    title = "blend: the average of the best DL and best ML model, per outer fold"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  min_width=len(title))
+    for col in ("dataset", "disagree", "error r", "DL", "ML", "blend", "gain"):
+        table.add_column(col, justify="left" if col == "dataset" else "right", no_wrap=True)
+    for r in blend.itertuples():
+        alike = (f"{r.disagreement:.1%}" if r.disagreement == r.disagreement
+                 else f"r {r.prediction_corr:.2f}" if r.prediction_corr == r.prediction_corr
+                 else "-")
+        table.add_row(r.dataset, alike, _prob(r.error_corr), _fmt(r.dl_score, None),
+                      _fmt(r.ml_score, None), _fmt(r.blend_score, None),
+                      "-" if r.gain != r.gain else f"{r.gain:+.3f}")
+    console.print(table)
+    console.print(
+        "blend: the mean of the two models' probabilities (or values). disagree: share of "
+        "test rows whose labels differ (regression: r = correlation of the two models' "
+        "predictions); error r: correlation of their errors (1 - p(true class), or "
+        "residuals); gain: blend minus the better of the two.", highlight=False)
+
+
+def _size(n):
+    import math
+
+    if n is None or math.isnan(n):
+        return "-"
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
+def _number(value, digits=2):
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+def print_costs(result, console):
+    """What each model costs: the median over its ok jobs, every dataset together."""
+    from rich import box
+    from rich.table import Table
+
+    costs = result.costs()
+    if costs.empty:
+        return
+    table = Table(
+        title="costs of the refitted model: median over its jobs, all datasets",
+        title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+    )
+    table.add_column("model", no_wrap=True)
+    for col in ("fit s", "refit s", "ms/row", "ms/1000", "size", "peak MiB"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in costs.itertuples():
+        table.add_row(r.model, _number(r.fit_seconds), _number(r.refit_seconds),
+                      _number(r.latency_row_ms), _number(r.latency_1000_ms, 1),
+                      _size(r.size_bytes), _number(r.peak_memory_mb, 1))
+    console.print(table)
+
+
+def print_learning_curve(result, console):
+    """One line per dataset: where the best DL and ML model's learning curves cross."""
+    from .compare import learning_curve_crossings
+
+    if result.learning_curve is None:
+        return
+    console.print("learning curve (best DL vs best ML, mean over outer folds at 10/25/50/100% "
+                  "of the training rows):", soft_wrap=True)
+    for dataset, sentence in learning_curve_crossings(result.learning_curve).items():
+        console.print(f"  {dataset}: {sentence}", soft_wrap=True, highlight=False)
+    failed = result.learning_curve[result.learning_curve["error"] != ""]
+    if len(failed):
+        first = failed.iloc[0]
+        console.print(f"  [yellow]{len(failed)} point(s) failed (score NaN)[/], e.g. "
+                      f"{first['dataset']} / {first['model']} / fold {first['fold']} at "
+                      f"{first['fraction']:.0%}: {first['error']}", soft_wrap=True)
 
 
 def _open_output(args):
@@ -401,6 +532,11 @@ def _run_compare(args, console, argv=()):
         raise UsageError(f"--cv must be at least 2, got {args.cv}.")
     if args.repeats < 1:
         raise UsageError(f"--repeats must be at least 1, got {args.repeats}.")
+    if args.rope is not None and not (args.rope >= 0 and args.rope != float("inf")):
+        raise UsageError(
+            f"--rope must be a number >= 0 (the half-width of the region of practical "
+            f"equivalence, e.g. 0.01 for 1 point of accuracy), got {args.rope:g}."
+        )
     if args.time_budget is not None and not args.time_budget > 0:
         raise UsageError(
             f"--time-budget must be a positive number of seconds, got {args.time_budget:g}."
@@ -476,7 +612,8 @@ def _run_compare(args, console, argv=()):
             n_repeats=args.repeats, search=args.search, n_jobs=args.n_jobs,
             scheduler=args.scheduler, random_state=args.seed, time_budget=args.time_budget,
             progress=not args.no_progress, quick=args.quick, on_error="record",
-            journal=None if out is None else out.journal,
+            journal=None if out is None else out.journal, rope=args.rope,
+            learning_curve=args.learning_curve,
         )
     except CompareInterrupted as exc:
         return _interrupted(exc, args, argv, out, console)
@@ -494,6 +631,7 @@ def _run_compare(args, console, argv=()):
     wall = time.perf_counter() - t0
 
     print_tables(result, console)
+    print_learning_curve(result, console)
     r = result.results
     for row in r[r["status"] == "error"].itertuples():
         console.print(f"[red]error[/] {row.dataset} / {row.model} / fold {row.fold}: {row.error}")
@@ -502,6 +640,7 @@ def _run_compare(args, console, argv=()):
         console.print(f"[yellow]time budget: {skipped} job(s) skipped (status 'skipped').[/]")
     console.print(
         f"{len(r)} jobs{f' ({len(r) - resumed} run now, {resumed} from the journal)' if resumed else ''}"
+        f"{f' and {len(result.learning_curve)} learning-curve points' if result.learning_curve is not None else ''}"
         f" ({result.info['backend']}) in {wall:.1f} s; "
         f"cv={cv}{f'x{args.repeats}' if args.repeats > 1 else ''}, inner cv={result.info['inner_cv']}, "
         f"seed={args.seed}{', quick' if args.quick else ''}."

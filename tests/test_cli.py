@@ -47,7 +47,7 @@ def test_no_subcommand_prints_help(capsys):
 def test_compare_help_lists_names(capsys):
     assert main(["compare", "--help"]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "--csv FILE" in out and "breast_cancer, wine, iris, digits, diabetes, linnerud" in out
+    assert "--csv FILE" in out and "breast_cancer, wine, iris, digits, diabetes, friedman1, linnerud" in out
     assert "--task {classification,regression}" in out  # choices resolved when shown
 
 
@@ -187,7 +187,9 @@ TINY = ["compare", "--datasets", "iris", "--models", "linear", "--cv", "2", "--q
 
 
 def _listing(folder):
-    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())}
+    """``{path relative to folder: bytes}`` of every file, those in predictions/ included."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
 def test_unwritable_output_fails_before_any_work(capsys, tmp_path):
@@ -251,11 +253,14 @@ def test_unwritable_output_fails_before_heavy_imports(tmp_path):
 def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path):
     out = tmp_path / "out"
     assert main([*TINY, "--output", str(out)]) == 0
-    assert set(_listing(out)) == {"journal.jsonl", "results.csv", "results.json", "compare.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "journal.jsonl", "results.csv", "results.json", "compare.png", "cost_frontier.png",
+        "report.html", "predictions"}
     before = _listing(out)
     capsys.readouterr()
     err = _error(capsys, [*TINY, "--seed", "3", "--output", str(out)])
-    assert (f"{out} already holds a result (results.csv, results.json, compare.png); pass "
+    assert (f"{out} already holds a result (results.csv, results.json, compare.png, "
+            "cost_frontier.png, report.html); pass "
             "--overwrite to replace it, or choose another --output.") in err
     assert _listing(out) == before
     assert "exclude each other" in _error(capsys, [*TINY, "--output", str(out), "--resume",
@@ -269,7 +274,8 @@ def test_a_finished_result_is_not_overwritten_without_overwrite(capsys, tmp_path
 def test_an_unfinished_run_is_not_restarted_silently(capsys, tmp_path):
     out = tmp_path / "out"
     assert main([*TINY, "--output", str(out)]) == 0
-    for name in ("results.csv", "results.json", "compare.png"):  # as if interrupted
+    for name in ("results.csv", "results.json", "compare.png", "cost_frontier.png",
+                 "report.html"):  # as if interrupted
         (out / name).unlink()
     capsys.readouterr()
     err = _error(capsys, [*TINY, "--output", str(out)])

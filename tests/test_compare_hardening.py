@@ -17,9 +17,10 @@ import pytest
 from skdense.cli import main
 from skdense.compare import compare, load_csv, read_journal
 from skdense.compare._journal import decode, encode
+from skdense.compare._row import MEASURED
 
 KW = dict(models=["linear"], cv=3, quick=True, data_name="data")
-TIMING = ["fit_seconds", "refit_seconds", "predict_seconds"]
+TIMING = list(MEASURED)  # the seconds and the costs: measured, so never repeated
 
 
 def _table(noise):
@@ -253,13 +254,14 @@ def test_a_damaged_header_is_an_error_not_a_fresh_start(capsys, tmp_path, tiny_j
 def test_a_journal_of_another_format_is_refused(capsys, tmp_path, tiny_journal):
     out = tmp_path / "out"
     out.mkdir()
-    _write(out / "journal.jsonl", [_edit(tiny_journal[0], lambda r: r.update(format=1)),
+    # format 2: the journals of skdense before rows carried cost columns and jobs saved predictions
+    _write(out / "journal.jsonl", [_edit(tiny_journal[0], lambda r: r.update(format=2)),
                                    *tiny_journal[1:]])
     code = main([*TINY, "--output", str(out), "--resume"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert "was written by another version of skdense (journal format 1; this version reads " \
-           "format 2)" in err
+    assert "was written by another version of skdense (journal format 2; this version reads " \
+           "format 3) and cannot be resumed" in err
 
 
 # ------------------------------------------------ 3. a CSV header that repeats a name

@@ -97,3 +97,64 @@ def test_journal_is_written_by_the_client_as_results_arrive(local, client, tmp_p
     again = compare(**kw, progress=seen.append, journal=journal)
     assert len(seen) == len(expected)
     pd.testing.assert_frame_equal(again.results[COLS], expected)
+
+
+def _search(n_jobs):
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from skdense import DenseClassifier
+
+    X, y = load_iris(return_X_y=True)
+    est = DenseClassifier(hidden_layer_sizes=(8,), epochs=5, early_stopping=False, random_state=0)
+    grid = {"hidden_layer_sizes": [(8,), (16,)], "learning_rate": [1e-3, 1e-2]}
+    cv = StratifiedKFold(n_splits=2, shuffle=True, random_state=0)
+    return GridSearchCV(est, grid, cv=cv, n_jobs=n_jobs).fit(X, y)
+
+
+def test_grid_search_of_skdense_estimators_on_dask_workers(client):
+    # docs/compare.md "GridSearchCV on a Dask cluster": joblib's dask backend sends
+    # each (candidate, fold) fit to a worker process; the estimators seed
+    # themselves (random_state), so where a fit runs does not change its numbers.
+    from joblib import parallel_backend
+
+    local = _search(n_jobs=1)
+    with parallel_backend("dask"):
+        remote = _search(n_jobs=-1)
+    ran_on = client.run(lambda: __import__("sys").modules.get("skdense._estimators.base") is not None)
+    assert any(ran_on.values()), "no skdense estimator was fitted on a worker"
+    assert remote.best_params_ == local.best_params_
+    assert [str(p) for p in remote.cv_results_["params"]] == [str(p) for p in
+                                                              local.cv_results_["params"]]
+    for key in ("split0_test_score", "split1_test_score", "mean_test_score", "rank_test_score"):
+        assert list(remote.cv_results_[key]) == list(local.cv_results_[key]), key
+
+
+def _worker_address(_):
+    from distributed import get_worker
+
+    return get_worker().address
+
+
+def test_a_resource_annotation_sends_joblib_tasks_to_the_gpu_workers():
+    # docs/compare.md "One GPU per worker", mixed clusters: workers started with
+    # --resources GPU=1 take the tasks submitted under dask.annotate(resources=...).
+    # No GPU is needed to check the routing; no TensorFlow either (a few seconds).
+    import dask
+    import joblib
+    from distributed import Client, Nanny, Scheduler
+    from distributed.deploy.spec import SpecCluster
+
+    workers = {"cpu": {"cls": Nanny, "options": {"nthreads": 1}},
+               "gpu": {"cls": Nanny, "options": {"nthreads": 1, "resources": {"GPU": 1}}}}
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": ":0"}}
+    with SpecCluster(workers=workers, scheduler=scheduler, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        client.wait_for_workers(2)
+        gpu = {a for a, w in client.scheduler_info()["workers"].items() if w.get("resources")}
+        with dask.annotate(resources={"GPU": 1}), joblib.parallel_backend("dask"):
+            ran = joblib.Parallel(n_jobs=-1)(joblib.delayed(_worker_address)(i) for i in range(8))
+        assert len(gpu) == 1 and set(ran) == gpu
+        with joblib.parallel_backend("dask"):  # without it, both workers take tasks
+            ran = joblib.Parallel(n_jobs=-1)(joblib.delayed(_worker_address)(i) for i in range(8))
+        assert set(ran) <= set(client.scheduler_info()["workers"])

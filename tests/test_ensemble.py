@@ -320,3 +320,25 @@ def test_n_ensemble_with_metrics_is_a_clear_error(cancer):
     with pytest.raises(ValueError, match=r"cannot be computed for an ensemble \(n_ensemble=2\)"):
         clf.fit(X, y)
     assert not hasattr(clf, "model_")
+
+
+def test_a_sparse_loss_trains_the_default_ensemble():
+    # The member-mean loss hid its base loss from the target encoder, which
+    # then one-hot encoded the classes for a sparse loss: a TensorFlow rank
+    # error from inside the training step.  Class indices give the same
+    # losses as one-hot rows.
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    from skdense import DenseClassifier
+    from skdense._network.build import is_sparse_loss
+
+    assert is_sparse_loss(MemberMeanLoss("sparse_categorical_crossentropy"))
+    assert not is_sparse_loss(MemberMeanLoss("categorical_crossentropy"))
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    fits = [DenseClassifier((8,), epochs=5, loss=loss, random_state=0).fit(X, y)
+            for loss in ("sparse_categorical_crossentropy", None)]
+    assert fits[0].n_ensemble_ == 8
+    np.testing.assert_allclose(fits[0].history_["loss"], fits[1].history_["loss"], rtol=1e-6)
+    np.testing.assert_allclose(fits[0].predict_proba(X), fits[1].predict_proba(X), rtol=1e-6)

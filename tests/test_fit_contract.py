@@ -71,6 +71,35 @@ def test_a_diverged_fit_leaves_the_fitted_estimator_usable(diabetes_scaled):
     np.testing.assert_array_equal(reg.predict(X[:5]), before)
 
 
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_a_diverged_continuation_says_the_weights_before_it_were_restored(cancer, how):
+    # Issue 20: partial_fit(X * 1e30) said "no earlier epoch had a finite loss,
+    # so there are no weights to keep" while it kept (and restored) them.
+    import pickle
+
+    from skdense._training import TrainingDiverged
+
+    X, y = cancer
+    clf = DenseClassifier((8,), epochs=2, n_ensemble=1, random_state=0).fit(X, y)
+    before = [w.copy() for w in clf.model_.get_weights()]
+    proba = clf.predict_proba(X[:5])
+    with pytest.raises(TrainingDiverged) as caught:
+        if how == "partial_fit":
+            clf.partial_fit(X * 1e30, y)
+        else:
+            clf.set_params(warm_start=True, epochs=2).fit(X * 1e30, y)
+    message = str(caught.value)
+    assert "no weights to keep" not in message
+    assert "at epoch 3, the first epoch of this call" in message
+    assert "from before it (after epoch 2) were restored" in message
+    for a, b in zip(before, clf.model_.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(clf.predict_proba(X[:5]), proba)
+    assert clf.n_iter_ == 2
+    again = pickle.loads(pickle.dumps(caught.value))  # to and from joblib's workers
+    assert str(again) == message and again.restored_epoch == 2
+
+
 def test_divergence_after_good_epochs_keeps_the_last_good_weights(diabetes_scaled):
     # A user model whose learning rate jumps to 1e30 after 20 steps: the first
     # epochs are finite, then the loss overflows.

@@ -19,6 +19,7 @@ import pytest
 from skdense.cli import main
 from skdense.compare import read_journal
 from skdense.compare._journal import decode
+from skdense.compare._row import MEASURED
 
 pytestmark = [
     pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["compare", "--quick", "--datasets", "breast_cancer", "wine", "--models", "linear",
         "random_forest", "hist_gradient_boosting", "--no-progress", "--seed", "2"]
 N_JOBS = 2 * 3 * 3
-TIMING = ["fit_seconds", "refit_seconds", "predict_seconds"]
+TIMING = list(MEASURED)  # the seconds and the costs: measured, so never repeated
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +96,9 @@ def test_sigint_writes_partial_result_and_resume_equals_uninterrupted(tmp_path, 
     resume = ("resume with: skdense " + " ".join(ARGS) + f" --output {out} --resume")
     assert resume in stdout
     assert sorted(p.name for p in out.iterdir()) == [
-        "journal.jsonl", "results.partial.csv", "results.partial.json"]
+        "journal.jsonl", "predictions", "results.partial.csv", "results.partial.json"]
+    # a predictions file for each journaled ok job, written before its line
+    assert len(list((out / "predictions").iterdir())) == finished
     partial = pd.read_csv(out / "results.partial.csv")
     assert len(partial) == finished
     doc = json.loads((out / "results.partial.json").read_text())
@@ -107,8 +110,9 @@ def test_sigint_writes_partial_result_and_resume_equals_uninterrupted(tmp_path, 
     assert (f"{N_JOBS} jobs ({N_JOBS - finished} run now, {finished} from the journal)") in stdout
     # the partial files are gone; the result is the uninterrupted run's
     assert sorted(p.name for p in out.iterdir()) == [
-        "compare.png", "journal.jsonl", "results.csv", "results.json"]
-    _assert_same_result(out, uninterrupted)
+        "compare.png", "cost_frontier.png", "journal.jsonl", "predictions", "report.html",
+        "results.csv", "results.json"]
+    _assert_same_result(out, uninterrupted)  # verdicts and blend (in results.json) included
     # the jobs that finished before the interruption were read back, not rerun
     full = pd.read_csv(out / "results.csv")
     kept = partial.merge(full, on=["dataset", "model", "fold"], suffixes=("", "_final"))

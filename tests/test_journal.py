@@ -21,7 +21,8 @@ SETTINGS = {"datasets": ["iris"], "tasks": {"iris": "classification"}, "cv": 3, 
 ROW = {"dataset": "iris", "task": "classification", "model": "linear", "family": "ML", "fold": 0,
        "repeat": 0, "seed": 7, "n_train": 100, "n_test": 50, "status": "ok", "error": "é",
        "accuracy": 0.1 + 0.2, "log_loss": float("nan"), "fit_seconds": 0.5, "refit_seconds": 0.1,
-       "predict_seconds": 0.01, "best_params": '{"C": 1.0}', "warnings": ""}
+       "predict_seconds": 0.01, "latency_row_ms": 0.3, "latency_1000_ms": 0.4,
+       "size_bytes": 3371.0, "peak_memory_mb": 0.02, "best_params": '{"C": 1.0}', "warnings": ""}
 
 
 def _key(fold):
@@ -175,14 +176,15 @@ def test_files_replace_a_planted_symlink_instead_of_following_it(tmp_path, small
     victim = tmp_path / "victim.csv"
     victim.write_text("precious\n")
     out = OutputFolder(tmp_path / "out")
-    for name in ("results.csv", "results.json", "compare.png"):
+    for name in ("results.csv", "results.json", "compare.png", "cost_frontier.png"):
         (tmp_path / "out" / name).symlink_to(victim)
     paths = out.write(small_result)
     assert victim.read_text() == "precious\n"
     for p in paths:
         assert not os.path.islink(p) and os.path.isfile(p)
     assert pd.read_csv(paths[0])["accuracy"].tolist() == small_result.results["accuracy"].tolist()
-    assert sorted(os.listdir(tmp_path / "out")) == ["compare.png", "results.csv", "results.json"]
+    assert sorted(os.listdir(tmp_path / "out")) == ["compare.png", "cost_frontier.png",
+                                                     "report.html", "results.csv", "results.json"]
 
 
 def test_interrupted_write_leaves_the_old_file(tmp_path, small_result):
@@ -219,4 +221,4 @@ def test_partial_result_goes_to_partial_files(tmp_path, small_result):
     # statistics of a partial result use only the folds every model finished: fold 0
     assert partial.summary().set_index("model")["n_folds"].to_dict() == {"a": 1, "b": 1}
     out.write(small_result, plot=False)  # the finished result replaces the partial files
-    assert sorted(os.listdir(tmp_path)) == ["results.csv", "results.json"]
+    assert sorted(os.listdir(tmp_path)) == ["report.html", "results.csv", "results.json"]

@@ -119,6 +119,23 @@ def test_a_users_model_is_checked_once_built(data, available):
         DenseClassifier(model=model, epochs=1).fit(X, y)
 
 
+def test_a_users_model_with_a_large_target_is_refused(available):
+    # Its weights are small; the one-hot target of 3,000 classes is not.
+    keras = load_keras()
+    n = 3000
+    X = np.random.default_rng(0).normal(size=(n, 4)).astype(np.float32)
+
+    def model():
+        inputs = keras.Input((4,))
+        out = keras.Model(inputs, keras.layers.Dense(n, "softmax")(inputs))
+        out.compile(optimizer="sgd", loss="categorical_crossentropy")
+        return out
+
+    available.bytes = 10**8  # the target alone: 3,000 x 3,000 x 12 bytes = 0.108 GB
+    with pytest.raises(InsufficientMemoryError, match=r"0\.11 GB for the target"):
+        DenseClassifier(model=model, epochs=1, early_stopping=False).fit(X, np.arange(n))
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -351,3 +368,76 @@ def test_refusal_comes_before_tensorflow_loads():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert out.stdout.split() == ["refused", "False", "True"], out.stdout + out.stderr
+
+
+# --------------------------------------------------------------------------
+# The target (issue 20): a one-hot row per class, a column per output
+# --------------------------------------------------------------------------
+
+
+def test_a_one_hot_target_too_large_is_refused_before_the_network_is_built(available,
+                                                                          nothing_built):
+    # The issue's case: 6 features and as many classes as rows.  12,000 rows
+    # were estimated at 0.046 GB and peaked at 2.45 GB: the one-hot target
+    # (rows x classes float32, held three times) was not counted.
+    rng = np.random.default_rng(0)
+    n = 12_000
+    X = rng.normal(size=(n, 6)).astype(np.float32)
+    available.bytes = 15 * 10**8
+    est = DenseClassifier((16,), epochs=1, early_stopping=False, batch_size=256)
+    with pytest.raises(InsufficientMemoryError) as info:
+        est.fit(X, np.arange(n))
+    message = str(info.value)
+    target_gb = _resources._gb(n * n * _resources.TARGET_BYTES["one-hot"])
+    assert f"{target_gb} GB for the target (a one-hot row of 12,000 values)" in message
+    assert message.index("fewer rows") < message.index("smaller hidden_layer_sizes")
+    assert "loss='sparse_categorical_crossentropy' (one class index a row" in message
+
+
+@pytest.mark.parametrize("spec, y, loss, per_row, kind", [
+    (("multiclass", 1000), np.arange(5000) % 1000, None, 1000 * 12, "one-hot"),
+    (("multiclass", 1000), np.arange(5000) % 1000, "sparse_categorical_crossentropy", 8,
+     "indices"),
+    (("binary", 2), np.arange(5000) % 2, None, 12, "one-hot"),
+    (("regression", None), np.zeros((5000, 64)), None, 64 * 20, "regression"),
+])
+def test_the_target_is_counted_by_its_encoding(spec, y, loss, per_row, kind):
+    from skdense._estimators.targets import TargetSpec
+
+    task, n_classes = spec
+    classes = None if n_classes is None else np.arange(n_classes)
+    target = _resources.Target.of(TargetSpec(task, classes), y, loss)
+    assert target.kind == kind
+    n_outputs = _resources.output_width(TargetSpec(task, classes), y)
+    network = Network(6, (16,), n_outputs)
+    estimate = _resources.estimate_fit_memory(
+        network, optimizer="adam", batch_size=256, n_rows=4500, n_val_rows=500, target=target
+    )
+    assert estimate.target == 5000 * per_row
+    without = _resources.estimate_fit_memory(
+        network, optimizer="adam", batch_size=256, n_rows=4500, n_val_rows=500,
+        target=_resources.Target(0, 0, kind),
+    )
+    assert estimate.total == without.total + estimate.target
+
+
+@pytest.mark.slow
+def test_the_estimate_of_a_large_target_is_near_the_measured_peak():
+    # benchmarks/bench_peak_memory.py --target measures more cases (0.89-1.14x).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_peak_memory.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--target-child", "classification", "6000", "1", "0",
+         "default"], capture_output=True, text=True, check=True,
+    )
+    import json
+
+    result = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("{")][-1])
+    assert result["target"] == 6000 * 6000 * 12
+    # 0.97 alone; 0.66 after other fits in this run (TensorFlow held one of the
+    # three float32 copies of the one-hot target fewer at its peak): the guard
+    # counts the three it can hold.
+    assert 0.6 < result["grew"] / result["estimate"] < 1.3, result

@@ -37,7 +37,11 @@ OUTPUT_ACTIVATION = {
 
 
 def is_sparse_loss(loss):
-    """Whether ``loss`` takes class indices rather than one-hot rows."""
+    """Whether ``loss`` takes class indices rather than one-hot rows (for an
+    ensemble's :class:`~skdense._network.ensemble.MemberMeanLoss`, its base loss's)."""
+    base = getattr(loss, "base_loss", None)  # MemberMeanLoss (ensemble.py imports Keras)
+    if base is not None:
+        return is_sparse_loss(base)
     name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
     return "sparse" in str(name).lower()
 

@@ -6,7 +6,9 @@ build (input features, ``hidden_layer_sizes``, the target's output width,
 ``feature_scaling``, ``numeric_embedding``, ``n_ensemble`` and its adapters),
 the training state (weights, gradients, optimizer slots, the early-stopping
 copy and, below :data:`skdense._training.cache.IN_PLACE_BYTES`, the engine's
-cached clone), the activations of a minibatch and the data; compares it with
+cached clone), the activations of a minibatch, the data and the encoded
+target (:class:`Target`: a one-hot row per class, a column per regression
+output, and the network's output for them); compares it with
 the memory this process can still take (:func:`available_memory`) and raises
 :class:`InsufficientMemoryError` (a ``MemoryError``) with what to change when
 it does not fit.  It is arithmetic only: it allocates nothing and takes
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 
 from .._training.engine import eval_rows as validation_chunk_rows  # imports no TensorFlow
 from . import sizes
+from .build import is_sparse_loss  # imports no TensorFlow
 from .sizes import n_weights
 
 BYTES_PER_VALUE = 4  # float32, Keras's default dtype policy
@@ -59,6 +62,18 @@ OPTIMIZER_SLOTS = {
 # for the gradient (gelu, swish) and for dropout masks (not measured).
 ACTIVATION_COPIES = 3
 DATA_COPIES = 2  # the engine's float32 arrays and their tensors
+
+# The target, in bytes per value of the encoded target (measured by
+# benchmarks/bench_peak_memory.py --target, docs/performance.md, "Memory of
+# large targets"): a one-hot class row is built as float32 by the target
+# encoder and held again as a tensor and in the training rows (3 float32
+# copies); a regression target is standardised in float64 first, and early
+# stopping's split copies the float64 values (16 without it, 24 with it: 20).
+# Class indices for a sparse loss are one int32 a row, held twice.  The
+# network's output for these values is counted with the activations above
+# (``Network.values_per_row``: n_ensemble x n_outputs a row); it was measured
+# not to need more.
+TARGET_BYTES = {"one-hot": 12, "regression": 20, "indices": 8}
 GB = 1e9
 
 
@@ -113,6 +128,28 @@ class Network:
         return total + k * (d * (k > 1) + sum(self.hidden_layer_sizes) + self.n_outputs)
 
 
+@dataclass(frozen=True)
+class Target:
+    """The encoded target a fit trains on: how many values a row has and their bytes."""
+
+    values_per_row: int
+    bytes_per_value: int
+    kind: str  # "one-hot", "indices" or "regression": how the message names it
+
+    @classmethod
+    def of(cls, target, y, loss):
+        """The encoded target of a :class:`~skdense._estimators.targets.TargetSpec` ``target``
+        for ``y`` trained with ``loss``."""
+        if target.task == "multiclass" and is_sparse_loss(loss):
+            return cls(1, TARGET_BYTES["indices"], "indices")
+        if target.task in ("binary", "multiclass", "multilabel"):
+            return cls(output_width(target, y), TARGET_BYTES["one-hot"], "one-hot")
+        return cls(output_width(target, y), TARGET_BYTES["regression"], "regression")
+
+    def bytes(self, n_rows):
+        return n_rows * self.values_per_row * self.bytes_per_value
+
+
 def output_width(target, y):
     """Units of the output layer for a :class:`~skdense._estimators.targets.TargetSpec`
     (its encoders' ``skdense_units_``): 1 for binary, one per class or label,
@@ -133,10 +170,11 @@ class MemoryEstimate:
     activations: int
     data: int
     in_place: bool
+    target: int = 0  # the encoded target (Target.bytes)
 
     @property
     def total(self):
-        return self.training_state + self.activations + self.data
+        return self.training_state + self.activations + self.data + self.target
 
 
 @dataclass(frozen=True)
@@ -183,11 +221,14 @@ def input_bytes(X):
     return X.shape[0] * X.shape[1] * BYTES_PER_VALUE
 
 
-def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows, data_bytes=None):
+def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows, data_bytes=None,
+                        target=None):
     """The :class:`MemoryEstimate` of a fit of ``network`` (a :class:`Network`).
 
     ``data_bytes``: the training and validation inputs' :func:`input_bytes`
-    (default: ``n_rows + n_val_rows`` dense rows)."""
+    (default: ``n_rows + n_val_rows`` dense rows).  ``target``: the
+    :class:`Target` (default: one float32 value a row per output, held twice,
+    like the data)."""
     weights = network.n_params() * BYTES_PER_VALUE
     in_place, ratio = peak_ratio(weights, optimizer_slots(optimizer))
     per_row = network.values_per_row() * BYTES_PER_VALUE
@@ -197,17 +238,20 @@ def estimate_fit_memory(network, *, optimizer, batch_size, n_rows, n_val_rows, d
     if data_bytes is None:
         data_bytes = (n_rows + n_val_rows) * network.n_features * BYTES_PER_VALUE
     data = data_bytes * DATA_COPIES
+    if target is None:
+        target = Target(network.n_outputs, BYTES_PER_VALUE * DATA_COPIES, "regression")
     return MemoryEstimate(
         weights=weights,
         training_state=math.ceil(weights * ratio),
         activations=activations,
         data=data,
         in_place=in_place,
+        target=target.bytes(n_rows + n_val_rows),
     )
 
 
 def check_fit_memory(estimator_name, network, *, optimizer, batch_size, n_rows, n_val_rows,
-                     available=None, data_bytes=None):
+                     available=None, data_bytes=None, target=None):
     """Raise :class:`InsufficientMemoryError` when the fit cannot fit in memory.
 
     ``available``: an :class:`AvailableMemory` (default: :func:`available_memory`).
@@ -215,20 +259,20 @@ def check_fit_memory(estimator_name, network, *, optimizer, batch_size, n_rows, 
     """
     estimate = estimate_fit_memory(
         network, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows, n_val_rows=n_val_rows,
-        data_bytes=data_bytes,
+        data_bytes=data_bytes, target=target,
     )
     available = available or available_memory()
     if available is None or estimate.total <= available.bytes:
         return estimate
     raise InsufficientMemoryError(
-        _message(estimator_name, network, estimate, available, optimizer, batch_size,
+        _message(estimator_name, network, estimate, available, optimizer, batch_size, target,
                  fits=_widest_that_fits(network, available, optimizer, batch_size, n_rows,
-                                        n_val_rows, data_bytes))
+                                        n_val_rows, data_bytes, target))
     )
 
 
 def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_rows,
-                      data_bytes=None):
+                      data_bytes=None, target=None):
     """The largest width ``w`` for which ``hidden_layer_sizes=(w,) * depth`` fits
     (everything else unchanged), or None when not even width 1 does."""
     depth = len(network.hidden_layer_sizes)
@@ -237,7 +281,7 @@ def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_r
         candidate = dataclasses.replace(network, hidden_layer_sizes=(width,) * depth)
         return estimate_fit_memory(
             candidate, optimizer=optimizer, batch_size=batch_size, n_rows=n_rows,
-            n_val_rows=n_val_rows, data_bytes=data_bytes,
+            n_val_rows=n_val_rows, data_bytes=data_bytes, target=target,
         ).total <= available.bytes
 
     if depth == 0 or not fits(1):
@@ -250,18 +294,20 @@ def _widest_that_fits(network, available, optimizer, batch_size, n_rows, n_val_r
 
 
 def check_model_memory(estimator_name, n_params, *, optimizer, n_rows, n_val_rows, n_features,
-                       available=None, data_bytes=None):
+                       available=None, data_bytes=None, target=None):
     """The check for a user's ``model=``, after it is built (``n_params`` weights).
 
     Its activations are not counted (its layers are the user's); its weights
-    exist already, so one copy of them is not needed again.
+    exist already, so one copy of them is not needed again.  ``target``: the
+    :class:`Target` (default: none counted).
     """
     weights = int(n_params) * BYTES_PER_VALUE
     in_place, ratio = peak_ratio(weights, optimizer_slots(optimizer))
     if data_bytes is None:
         data_bytes = (n_rows + n_val_rows) * n_features * BYTES_PER_VALUE
     data = data_bytes * DATA_COPIES
-    estimate = MemoryEstimate(weights, int(weights * (ratio - 1)), 0, data, in_place)
+    target_bytes = 0 if target is None else target.bytes(n_rows + n_val_rows)
+    estimate = MemoryEstimate(weights, int(weights * (ratio - 1)), 0, data, in_place, target_bytes)
     available = available or available_memory()
     if available is None or estimate.total <= available.bytes:
         return estimate
@@ -269,7 +315,8 @@ def check_model_memory(estimator_name, n_params, *, optimizer, n_rows, n_val_row
         f"{estimator_name} cannot train the model passed as model=: its {n_params:,} weights "
         f"take {_gb(weights)} GB, and training them needs about {_gb(estimate.total)} GB more "
         f"(gradients, {optimizer_slots(optimizer)} optimizer slots per weight, the "
-        f"early-stopping copy and temporaries: {ratio:.1f}x the weights in all, measured), but "
+        f"early-stopping copy and temporaries: {ratio:.1f}x the weights in all, measured; "
+        f"{_gb(estimate.data)} GB of data and {_gb(estimate.target)} GB for the target), but "
         f"only {_gb(available.bytes)} GB are available ({available.source}). Build a smaller "
         "model (fewer or narrower layers), use fewer input features, or an optimizer with "
         "fewer slots (e.g. 'sgd')."
@@ -284,7 +331,7 @@ def _gb(n):
     return f"{gb:.2f}" if gb < 10 else f"{gb:.1f}" if gb < 100 else f"{gb:,.0f}"
 
 
-def _message(name, network, estimate, available, optimizer, batch_size, fits):
+def _message(name, network, estimate, available, optimizer, batch_size, target, fits):
     sizes = tuple(network.hidden_layer_sizes)
     ratio = estimate.training_state / max(estimate.weights, 1)
     what = f"{name}(hidden_layer_sizes={sizes}"
@@ -305,6 +352,13 @@ def _message(name, network, estimate, available, optimizer, batch_size, fits):
         advice.append(f"a smaller n_ensemble (now {network.n_ensemble})")
     if network.n_embedded:
         advice.append("numeric_embedding=None")
+    large_target = estimate.target > 0.3 * estimate.total
+    if large_target and target is not None and target.kind == "one-hot" and network.n_outputs > 2:
+        advice.insert(0, "loss='sparse_categorical_crossentropy' (one class index a row instead "
+                         "of a one-hot row; the output still has a unit per class), fewer "
+                         "classes (group the rare ones)")
+    if large_target:
+        advice.insert(0, "fewer rows (fit on a sample)")
     slots = optimizer_slots(optimizer)
     return (
         f"{what} needs about {_gb(estimate.total)} GB of memory to train, but only "
@@ -312,9 +366,23 @@ def _message(name, network, estimate, available, optimizer, batch_size, fits):
         f"{network.n_params():,} weights ({_gb(estimate.weights)} GB as float32); training "
         f"holds {ratio:.1f}x that (weights, gradients, {slots} optimizer slots per weight, the "
         f"early-stopping copy and temporaries, measured), plus {_gb(estimate.activations)} GB of "
-        f"activations and {_gb(estimate.data)} GB of data. Use " + ", ".join(advice[:-1])
+        f"activations, {_gb(estimate.data)} GB of data and {_gb(estimate.target)} GB for the "
+        f"target ({_target_words(network, target)}). Use "
+        + ", ".join(advice[:-1])
         + f", or {advice[-1]}."
     )
+
+
+def _target_words(network, target):
+    """How the message names the target: "a one-hot row of 12,000 values" ..."""
+    if target is None or target.kind == "regression":
+        n = network.n_outputs
+        return f"{n:,} value{'s' * (n > 1)} a row"
+    if target.kind == "indices":
+        return f"a class index a row, {network.n_outputs:,} output units"
+    if target.values_per_row == 1:
+        return "one 0/1 value a row"
+    return f"a one-hot row of {target.values_per_row:,} values"
 
 
 # --- the memory available ----------------------------------------------------
@@ -432,4 +500,5 @@ def check_plan_memory(estimator_name, settings, plan):
         batch_size=plan.training.batch_size, n_rows=plan.n_train,
         n_val_rows=0 if validation_x is None else validation_x.shape[0],
         data_bytes=input_bytes(plan.X) + input_bytes(validation_x),
+        target=Target.of(plan.target, plan.y, settings.loss),
     )

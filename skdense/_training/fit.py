@@ -19,14 +19,36 @@ from .clones import Unsupported, plain_model_class
 from .stop_rule import MONITORS
 
 
-class TrainingDiverged(ValueError):
-    """No epoch of the run had a finite loss: there are no weights worth keeping."""
-
-
 _ADVICE = (
     "Scale the inputs (e.g. put StandardScaler or skdense.TabularPreprocessor before it "
     "in the Pipeline), lower learning_rate, or check X and y for extreme values."
 )
+
+
+class TrainingDiverged(ValueError):
+    """No epoch of the run had a finite loss.
+
+    ``epoch``: the (1-based) epoch whose loss was not finite.  ``restored_epoch``:
+    for a continued run (``warm_start``, ``partial_fit``) whose caller put the
+    weights and optimizer state from before the call back, the epoch they
+    are from; None for a new network, which has no weights worth keeping.
+    """
+
+    def __init__(self, epoch, restored_epoch=None):
+        self.epoch, self.restored_epoch = epoch, restored_epoch
+        if restored_epoch is None:
+            kept = "and no earlier epoch had a finite loss, so there are no weights to keep"
+        else:
+            kept = (f"the first epoch of this call, so the weights and optimizer state from "
+                    f"before it (after epoch {restored_epoch}) were restored: the model is as "
+                    "it was before the call")
+        super().__init__(
+            f"Training diverged: the loss was not finite (NaN or inf) at epoch {epoch}, "
+            f"{kept}. {_ADVICE}"
+        )
+
+    def __reduce__(self):  # pickled to and from worker processes (joblib, Dask)
+        return type(self), (self.epoch, self.restored_epoch)
 
 
 def fit_model(model, x, y, training, *, sample_weight=None, validation=None):
@@ -56,11 +78,7 @@ def fit_model(model, x, y, training, *, sample_weight=None, validation=None):
 
 def _check_outcome(model, result):
     if result.diverged_epoch is not None and result.kept_epoch is None:
-        raise TrainingDiverged(
-            f"Training diverged: the loss was not finite (NaN or inf) at epoch "
-            f"{result.diverged_epoch}, and no earlier epoch had a finite loss, so there "
-            f"are no weights to keep. {_ADVICE}"
-        )
+        raise TrainingDiverged(result.diverged_epoch)
     if result.diverged_epoch is not None:
         warnings.warn(
             f"Training diverged: the loss was not finite at epoch {result.diverged_epoch}; "

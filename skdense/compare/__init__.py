@@ -29,11 +29,14 @@ _LAZY = {
     "TaskDecision": ".._estimators.task",
     "infer_task": ".._estimators.task",
     "DATASETS": "._datasets",
+    "DEFAULT_DATASETS": "._datasets",
     "check_finite": "._datasets",
     "check_target": "._datasets",
     "load_csv": "._datasets",
     "load_dataset": "._datasets",
     "sniff_separator": "._datasets",
+    "learning_curve_crossings": "._learning_curve",
+    "pareto_front": "._costs",
     "JournalMismatch": "._journal",
     "MalformedJournal": "._journal",
     "read_journal": "._journal",
@@ -53,13 +56,16 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
     from .._estimators.task import TASKS, TaskDecision, infer_task
     from ._datasets import (
         DATASETS,
+        DEFAULT_DATASETS,
         check_finite,
         check_target,
         load_csv,
         load_dataset,
         sniff_separator,
     )
+    from ._costs import pareto_front
     from ._journal import JournalMismatch, MalformedJournal, read_journal
+    from ._learning_curve import learning_curve_crossings
     from ._metrics import HIGHER_IS_BETTER, METRICS
     from ._candidates import MODEL_NAMES, default_grids, default_models
     from ._output import OutputFolder
@@ -69,6 +75,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
 
 __all__ = [
     "DATASETS",
+    "DEFAULT_DATASETS",
     "HIGHER_IS_BETTER",
     "METRICS",
     "MODEL_NAMES",
@@ -86,8 +93,10 @@ __all__ = [
     "default_grids",
     "default_models",
     "infer_task",
+    "learning_curve_crossings",
     "load_csv",
     "load_dataset",
+    "pareto_front",
     "read_journal",
     "sniff_separator",
 ]

@@ -1,11 +1,13 @@
 """The journal: an append-only record of finished jobs that survives any interruption.
 
 One JSON object a line. The first line describes the run (its settings, see
-``_identity``); every further line is one finished job, written the moment it
-finishes and synced to disk (``os.fsync``) before the next job is reported::
+``_identity``); every further line is one finished job (or, with a learning
+curve, one finished point of it), written the moment it finishes and synced to
+disk (``os.fsync``) before the next job is reported::
 
-    {"crc32":"5f0e2a9c","record":{"kind":"run","format":2,"settings":{...},...}}
+    {"crc32":"5f0e2a9c","record":{"kind":"run","format":3,"settings":{...},...}}
     {"crc32":"0b1d77e4","record":{"kind":"job","key":{...},"row":{...}}}
+    {"crc32":"7a0c21f3","record":{"kind":"curve","key":{...,"fraction":0.25,...},"row":{...}}}
 
 ``crc32`` is the CRC-32 of the bytes of ``record`` exactly as written. A job's
 ``key`` is its identity (``KEY``): dataset, model, outer fold, seed, the digest
@@ -42,11 +44,13 @@ from dataclasses import dataclass, field
 from . import _row
 from ._fs import fsync_dir
 
-FORMAT = 2  # 2: keys hold the data digest; set_aside records
+FORMAT = 3  # 3: rows carry cost columns; ok jobs' outer-test predictions are saved
 KEY = ("dataset", "model", "fold", "seed", "config", "data")
 """The fields of a job's key, in the order of the key tuple."""
 _KEY_KINDS = {"dataset": "text", "model": "text", "fold": "an integer", "seed": "an integer",
-              "config": "text", "data": "text"}
+              "config": "text", "data": "text", "fraction": "a number"}
+CURVE_KEY = ("dataset", "model", "fold", "fraction", "seed", "config", "data")
+"""The fields of a learning-curve point's key: its job's key and the fraction of its rows."""
 _PREFIX = b'{"crc32":"'
 _MIDDLE = b'","record":'
 _START_OVER = "start over (skdense compare --overwrite, or delete the file)"
@@ -165,21 +169,29 @@ def _header(record):
     return record
 
 
-def _job(record):
-    """``(key tuple, row)`` of a job record; ``_Bad`` if a field is missing or of a wrong type."""
-    _fields(record, ("kind", "key", "row"), "job record")
+def _job(record, names=KEY, problem=_row.problem, what="job record"):
+    """``(key tuple, row)`` of a job record; ``_Bad`` if a field is missing or of a wrong type.
+
+    With ``names=CURVE_KEY`` and ``problem=_row.curve_problem``: of a learning-curve point.
+    """
+    _fields(record, ("kind", "key", "row"), what)
     key = record["key"]
     if not isinstance(key, dict):
         raise _Bad(f"its key is {_row.shown(key)}; expected an object")
-    _fields(key, KEY, "key")
-    for name in KEY:
+    _fields(key, names, "key")
+    for name in names:
         found = _row.wrong_type("its key's", name, key[name], _KEY_KINDS[name])
         if found:
             raise _Bad(found)
-    found = _row.problem(record["row"])
+    found = problem(record["row"])
     if found:
         raise _Bad(found)
-    return tuple(key[name] for name in KEY), record["row"]
+    return tuple(key[name] for name in names), record["row"]
+
+
+def _curve(record):
+    """``(key tuple, row)`` of a learning-curve record (kind ``curve``)."""
+    return _job(record, CURVE_KEY, _row.curve_problem, "curve record")
 
 
 def _settled(record, number, job_lines):
@@ -226,23 +238,26 @@ def _of_another_run(key, settings):
 
 def _contradiction(key, row, settings):
     """How ``row`` contradicts its key or the run's task for its dataset; None if it does not."""
-    for name in ("dataset", "model", "fold", "seed"):
-        if row[name] != key[name]:
+    for name in ("dataset", "model", "fold", "seed", "fraction"):
+        if name in row and name in key and row[name] != key[name]:
             return (f"contradicts its key: the row's {name} is {_row.shown(row[name])}, the "
                     f"key's {_row.shown(key[name])}")
     tasks = settings.get("tasks") if isinstance(settings.get("tasks"), dict) else {}
     task = tasks.get(key["dataset"])
-    if task is not None and row["task"] != task:
+    if task is not None and "task" in row and row["task"] != task:
         return (f"contradicts the run: the row's task is {_row.shown(row['task'])}, the run's "
                 f"{_row.shown(task)} for {key['dataset']!r}")
     return None
 
 
-def _sort_jobs(settings, jobs):
-    """``(reused [(key, row)], set aside [SetAside])`` of ``jobs`` ``[(line, key, row)]``."""
+def _sort_jobs(settings, jobs, names=KEY):
+    """``(reused [(key, row)], set aside [SetAside])`` of ``jobs`` ``[(line, key, row)]``.
+
+    ``names`` are the fields of the keys: ``KEY``, or ``CURVE_KEY`` for learning-curve points.
+    """
     aside = {}
     for number, key, row in jobs:
-        named = dict(zip(KEY, key))
+        named = dict(zip(names, key))
         foreign = _of_another_run(named, settings)
         if foreign:
             aside[number] = SetAside(number, foreign, damaged=False)
@@ -257,9 +272,10 @@ def _sort_jobs(settings, jobs):
     for key, numbers in lines.items():
         if len(numbers) > 1:
             where = " and ".join(map(str, numbers))
+            what = "the job" if names == KEY else f"the learning-curve point ({key[3]:g})"
             for number in numbers:
                 aside[number] = SetAside(
-                    number, f"duplicate: the job {key[0]}/{key[1]}/fold {key[2]} is on lines "
+                    number, f"duplicate: {what} {key[0]}/{key[1]}/fold {key[2]} is on lines "
                     f"{where}", damaged=True)
     reused = [(key, row) for number, key, row in jobs if number not in aside]
     return reused, [aside[n] for n in sorted(aside)]
@@ -272,6 +288,7 @@ class JournalContents:
     path: str = ""
     header: dict = None
     jobs: list = field(default_factory=list)  # [(key tuple, row dict)] reused, in file order
+    curve: list = field(default_factory=list)  # [(CURVE_KEY tuple, row)]: learning-curve points
     set_aside: list = field(default_factory=list)  # [SetAside], lines not reused (jobs rerun)
     settled: int = 0  # lines set aside by an earlier opening (listed in a set_aside record)
     torn: bool = False  # a last line without its newline (an interrupted write)
@@ -313,7 +330,7 @@ def parse(data, path="journal"):
     end = data.rfind(b"\n") + 1
     out.valid_bytes = end
     out.torn = end < len(data)
-    jobs, settled = [], set()  # [(line, key, row)]; lines listed by set_aside records
+    jobs, curve, settled = [], [], set()  # [(line, key, row)]; lines listed by set_aside records
     for number, line in enumerate(data[:end].split(b"\n")[:-1], 1):
         try:
             record = _record(line)
@@ -328,18 +345,23 @@ def parse(data, path="journal"):
                     )
             elif kind == "job":
                 jobs.append((number, *_job(record)))
+            elif kind == "curve":
+                curve.append((number, *_curve(record)))
             elif kind == "set_aside":
-                settled |= _settled(record, number, {n for n, _, _ in jobs})
+                settled |= _settled(record, number, {n for n, _, _ in jobs + curve})
             elif kind == "run":
                 raise _Bad("a second run header (two journals joined into one?)")
             else:
-                raise _Bad(f"its record is of kind {_row.shown(kind)}; expected 'job' or "
-                           "'set_aside'")
+                raise _Bad(f"its record is of kind {_row.shown(kind)}; expected 'job', "
+                           "'curve' or 'set_aside'")
         except _Bad as bad:
             raise MalformedJournal(out.path, number, str(bad)) from None
     out.settled = len(settled)
     settings = out.header["settings"] if out.header is not None else {}
-    out.jobs, out.set_aside = _sort_jobs(settings, [j for j in jobs if j[0] not in settled])
+    out.jobs, aside = _sort_jobs(settings, [j for j in jobs if j[0] not in settled])
+    out.curve, aside_curve = _sort_jobs(settings, [c for c in curve if c[0] not in settled],
+                                        CURVE_KEY)
+    out.set_aside = sorted(aside + aside_curve, key=lambda a: a.line)
     return out
 
 
@@ -380,6 +402,8 @@ class Journal:
     path : str
     done : dict
         ``{job key: row}`` of the jobs already in the journal when it was opened.
+    curve_done : dict
+        ``{CURVE_KEY tuple: row}`` of the learning-curve points already in it.
     contents : JournalContents
         What was read when it was opened: the lines set aside (their jobs run
         again), a torn last line.
@@ -388,6 +412,7 @@ class Journal:
     def __init__(self, path, fd, contents):
         self.path, self._fd, self.contents = path, fd, contents
         self.done = dict(contents.jobs)  # one line a job: duplicates were set aside
+        self.curve_done = dict(contents.curve)
 
     @classmethod
     def open(cls, path, settings, *, configs=None):
@@ -441,11 +466,19 @@ class Journal:
         A record the reader would refuse is refused here (``ValueError``), before
         it is written: the line is read back as :func:`parse` reads it.
         """
-        line = encode({"kind": "job", "key": dict(zip(KEY, key)), "row": row})
+        self._append("job", key, row)
+
+    def append_curve(self, key, row):
+        """Append one finished learning-curve point (``CURVE_KEY``), as :meth:`append` a job."""
+        self._append("curve", key, row)
+
+    def _append(self, kind, key, row):
+        names, check = (KEY, _job) if kind == "job" else (CURVE_KEY, _curve)
+        line = encode({"kind": kind, "key": dict(zip(names, key)), "row": row})
         try:
-            _job(_record(line[:-1]))
+            check(_record(line[:-1]))
         except _Bad as bad:
-            raise ValueError(f"cannot write job {key} to the journal {self.path}: {bad}.") from None
+            raise ValueError(f"cannot write {kind} {key} to the journal {self.path}: {bad}.") from None
         _append(self._fd, line)
 
     def close(self):

@@ -13,8 +13,13 @@ What the folder holds:
 
 ``journal.jsonl``
     One line per finished job, appended as each finishes (``_journal``).
-``results.csv``, ``results.json``, ``compare.png``
-    The finished result (``FINAL``).
+``results.csv``, ``results.json``, ``compare.png``, ``cost_frontier.png``, ``report.html``
+    The finished result (``FINAL``); with a learning curve, ``learning_curve.csv``
+    and ``learning_curve.png`` too. ``report.html`` (``_report``) embeds every
+    plot the run wrote (``CompareResult.plots``).
+``predictions/``
+    One ``.npz`` file per finished ``ok`` job: its outer-test predictions
+    (``_predictions``), written before the job's journal line.
 ``results.partial.csv``, ``results.partial.json``
     What had finished when a run was interrupted (``PARTIAL``); removed when the
     run is completed.
@@ -23,11 +28,13 @@ What the folder holds:
 import os
 import tempfile
 
-from ._fs import fsync_dir
+from ._fs import atomic_open, fsync_dir
 from ._journal import check_not_in_use
 
 JOURNAL = "journal.jsonl"
-FINAL = ("results.csv", "results.json", "compare.png")
+PREDICTIONS = "predictions"  # the jobs' outer-test predictions (``_predictions``)
+FINAL = ("results.csv", "results.json", "compare.png", "cost_frontier.png", "report.html",
+         "learning_curve.csv", "learning_curve.png")
 PARTIAL = ("results.partial.csv", "results.partial.json")
 
 class OutputFolder:
@@ -81,34 +88,64 @@ class OutputFolder:
     def has_journal(self):
         return bool(self._present([JOURNAL]))
 
-    def clear(self):
-        """Remove the journal, the finished and the partial result (links, not their targets).
+    @property
+    def predictions(self):
+        """The folder of the jobs' saved predictions (``predictions/``)."""
+        return os.path.join(self.path, PREDICTIONS)
 
+    def clear(self):
+        """Remove the journal, the predictions, the finished and the partial result.
+
+        Links are removed, not their targets; in ``predictions/`` only the
+        ``.npz`` files a run writes are removed (and the folder, once empty).
         Refused (ValueError) while another process is writing the journal.
         """
         check_not_in_use(self.journal)
         for name in self._present((JOURNAL, *FINAL, *PARTIAL)):
             os.unlink(os.path.join(self.path, name))
+        folder = self.predictions
+        if os.path.islink(folder):
+            os.unlink(folder)
+        elif os.path.isdir(folder):
+            for name in os.listdir(folder):
+                if name.endswith(".npz") or (name.startswith(".") and name.endswith(".tmp")):
+                    os.unlink(os.path.join(folder, name))
+            if not os.listdir(folder):
+                os.rmdir(folder)
         fsync_dir(self.path)
 
     def write(self, result, *, plot=True):
         """Write ``result`` atomically; return the paths written.
 
-        A complete result goes to ``results.csv``, ``results.json`` and (with
-        ``plot``) ``compare.png``, and any partial files of an earlier interruption
-        are removed. A partial result (``result.info["partial"]``) goes to
+        A complete result goes to ``results.csv``, (with ``plot``) its figures
+        ``compare.png``, ``cost_frontier.png`` and, with a learning curve,
+        ``learning_curve.png``, each registered in ``result.plots`` under its
+        name; with a learning curve ``learning_curve.csv``; then
+        ``results.json`` (which lists the plots) and ``report.html``, which
+        embeds every plot of ``result.plots``. Any partial files of an earlier
+        interruption are removed. A partial result (``result.info["partial"]``) goes to
         ``results.partial.csv`` and ``results.partial.json`` only, leaving a
         finished result of the folder, if any, untouched.
         """
         partial = bool(result.info.get("partial"))
         csv, js = PARTIAL if partial else FINAL[:2]
-        paths = [
-            result.to_csv(os.path.join(self.path, csv)),
-            result.to_json(os.path.join(self.path, js)),
-        ]
+        paths = [result.to_csv(os.path.join(self.path, csv))]
+        curve = None if partial else result.learning_curve
+        if plot and not partial:  # before the JSON, which lists the plots
+            figures = [("compare", result.plot), ("cost_frontier", result.plot_costs)]
+            if curve is not None and not curve.empty:
+                figures.append(("learning_curve", result.plot_learning_curve))
+            for name, draw in figures:
+                path = draw(os.path.join(self.path, f"{name}.png"))
+                result.plots[name] = os.fspath(path)
+                paths.append(path)
+        if curve is not None:
+            with atomic_open(os.path.join(self.path, "learning_curve.csv"), "w") as fh:
+                curve.to_csv(fh, index=False)
+            paths.append(os.path.join(self.path, "learning_curve.csv"))
+        paths.append(result.to_json(os.path.join(self.path, js)))
         if not partial:
-            if plot:
-                paths.append(result.plot(os.path.join(self.path, FINAL[2])))
+            paths.append(result.report(os.path.join(self.path, "report.html")))
             for name in self._present(PARTIAL):
                 os.unlink(os.path.join(self.path, name))
         return [os.fspath(p) for p in paths]

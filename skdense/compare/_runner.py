@@ -15,8 +15,6 @@ ends the run with :class:`CompareInterrupted`, which carries the partial result.
 """
 
 import contextlib
-import json
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -25,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .._estimators.task import infer_task
-from . import _candidates, _datasets, _identity
+from . import _candidates, _costs, _datasets, _identity, _learning_curve, _predictions, _row
+from ._fitting import json_params, limited_threads, score, take, uses_keras
 from ._journal import Journal
 from ._metrics import METRICS
 from ._result import CompareResult
+from ._verdict import check_rope
 
 
 class CompareInterrupted(KeyboardInterrupt):
@@ -79,79 +79,12 @@ class _Dataset:
     note: str  # how the task was decided
 
 
-def _take(data, idx):
-    if hasattr(data, "iloc"):
-        return data.iloc[idx]
-    return np.asarray(data)[idx]
-
-
-def _json_params(params):
-    def default(v):
-        if isinstance(v, np.generic):
-            return v.item()
-        return repr(v)
-
-    return json.dumps(params, default=default, sort_keys=True)
-
-
-@contextlib.contextmanager
-def _limited_threads(threads):
-    """One job's thread pools: ``threads`` for OpenMP/BLAS (threadpoolctl) and TensorFlow.
-
-    Small models gain nothing from several threads, and on a busy machine
-    OpenMP's spinning makes HistGradientBoosting 10-25x slower (measured on 2
-    shared cores: digits 33 s with 2 threads, 1.6 s with 1). TensorFlow reads
-    ``SKDENSE_NUM_THREADS`` once, when it first loads in a process (a Dask or
-    loky worker, or this one); we set it only for the job and only if the user
-    has not, so a user's own setting wins.
-    """
-    from threadpoolctl import threadpool_limits
-
-    set_env = not os.environ.get("SKDENSE_NUM_THREADS")
-    if set_env:
-        os.environ["SKDENSE_NUM_THREADS"] = str(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        if set_env:
-            os.environ.pop("SKDENSE_NUM_THREADS", None)
-
-
-def _score(task, estimator, X_test, y_test):
-    from sklearn.metrics import accuracy_score, log_loss, r2_score, root_mean_squared_error
-
-    t0 = time.perf_counter()
-    pred = estimator.predict(X_test)
-    predict_seconds = time.perf_counter() - t0
-    y_true = np.asarray(y_test)
-    if task == "classification":
-        scores = {"accuracy": accuracy_score(y_true, pred), "log_loss": np.nan}
-        if hasattr(estimator, "predict_proba"):
-            # float32 network outputs can miss sum-to-one by more than sklearn's
-            # tolerance; renormalising in float64 removes round-off, nothing else.
-            proba = np.asarray(estimator.predict_proba(X_test), dtype=np.float64)
-            proba /= proba.sum(axis=1, keepdims=True)
-            scores["log_loss"] = log_loss(y_true, proba, labels=estimator.classes_)
-    else:
-        pred = np.asarray(pred, dtype=float).reshape(y_true.shape)
-        # Multi-output targets (linnerud): the uniform average over outputs of each metric.
-        scores = {
-            "r2": r2_score(y_true, pred, multioutput="uniform_average"),
-            "rmse": root_mean_squared_error(y_true, pred, multioutput="uniform_average"),
-        }
-    return {k: float(v) for k, v in scores.items()}, predict_seconds
-
-
-def _uses_keras(estimator):
-    """Whether any part of ``estimator`` is a skdense (Keras) model."""
-    parts = [estimator, *estimator.get_params(deep=True).values()]
-    return any(type(p).__module__.startswith(("skdense._", "scikeras")) for p in parts
-               if hasattr(p, "get_params"))
-
-
 def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, deadline, threads, on_error):
-    """Fit and score one (dataset, model, outer fold); return one results row as a dict."""
+    """Fit and score one (dataset, model, outer fold).
+
+    Returns ``(row, predictions)``: the results row as a dict, and the outer-test
+    predictions of an ``ok`` job (``_predictions.make``; None otherwise).
+    """
     from sklearn.base import clone
     from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV, StratifiedKFold
 
@@ -170,62 +103,87 @@ def _run_job(job, task, estimator, grid, X, y, *, search, inner_cv, n_iter, dead
     }
     for m in METRICS[task]:
         row[m] = np.nan
-    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan, best_params="",
-               warnings="")
+    row.update(fit_seconds=np.nan, refit_seconds=np.nan, predict_seconds=np.nan)
+    row.update({name: np.nan for name in _row.COSTS})
+    row.update(best_params="", warnings="")
     if deadline is not None and time.time() > deadline:
         row["status"] = "skipped"
         row["error"] = "time_budget exceeded before this job started"
-        return row
-    X_train, y_train = _take(X, job.train), _take(y, job.train)
-    X_test, y_test = _take(X, job.test), _take(y, job.test)
+        return row, None
+    X_train, y_train = take(X, job.train), take(y, job.train)
+    X_test, y_test = take(X, job.test), take(y, job.test)
     est = _candidates.seed_estimator(clone(estimator), job.seed)
     splitter = StratifiedKFold if task == "classification" else KFold
     inner = splitter(n_splits=inner_cv, shuffle=True, random_state=job.seed)
     scoring = METRICS[task][0]
     if grid:
+        # The search only chooses (refit=False); the best candidate is refitted
+        # here, as GridSearchCV would (a clone of the estimator with the best
+        # parameters, on all the outer training rows), so that the refit alone
+        # is measured: its time, its peak memory and the model the costs are of.
         if search == "random":
             from sklearn.model_selection import ParameterGrid
 
             grids = grid if isinstance(grid, list) else [grid]
             if all(isinstance(v, (list, tuple)) for g in grids for v in g.values()):
                 n_iter = min(n_iter, len(ParameterGrid(grid)))  # no more draws than candidates
-            model = RandomizedSearchCV(
-                est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=True,
+            searcher = RandomizedSearchCV(
+                est, grid, n_iter=n_iter, cv=inner, scoring=scoring, refit=False,
                 n_jobs=1, random_state=job.seed, error_score="raise",
             )
         else:
-            model = GridSearchCV(
-                est, grid, cv=inner, scoring=scoring, refit=True, n_jobs=1, error_score="raise"
+            searcher = GridSearchCV(
+                est, grid, cv=inner, scoring=scoring, refit=False, n_jobs=1, error_score="raise"
             )
     else:
-        model = est  # no grid: fit the model as given (no inner search)
-    caught = []
+        searcher = None  # no grid: fit the model as given (no inner search)
+    caught, notes = [], []
+    predictions = None
     try:
-        with _limited_threads(threads), warnings.catch_warnings(record=True) as caught:
+        with limited_threads(threads), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            if _uses_keras(est):
+            keras = uses_keras(est)
+            if keras:
                 # Import TensorFlow before the clock starts: a one-off per process
                 # (5-15 s) is not the model's fit time.
                 from .._backend import load_keras
 
                 load_keras()
             t0 = time.perf_counter()
-            model.fit(X_train, y_train)
+            best_params = {}
+            if searcher is not None:
+                searcher.fit(X_train, y_train)
+                best_params = searcher.best_params_
+            model = clone(est).set_params(**clone(best_params, safe=False))
+            with _costs.PeakMemory() as peak:
+                t_refit = time.perf_counter()
+                model.fit(X_train, y_train)
+                row["refit_seconds"] = time.perf_counter() - t_refit
             row["fit_seconds"] = time.perf_counter() - t0
-            row["refit_seconds"] = getattr(model, "refit_time_", row["fit_seconds"])
-            row["best_params"] = _json_params(getattr(model, "best_params_", {}))
-            scores, row["predict_seconds"] = _score(task, model, X_test, y_test)
+            row["peak_memory_mb"] = peak.mb
+            row["best_params"] = json_params(best_params)
+            scores, row["predict_seconds"], predictions = score(task, model, X_test, y_test,
+                                                                job.test)
             row.update(scores)
+            costs, notes = _costs.measure(
+                model, take(X_test, [0]), take(X_test, _costs.batch_rows(len(job.test))),
+                skdense_model=keras,
+            )
+            row.update(costs)
     except Exception as exc:  # noqa: BLE001 - recorded or re-raised, as the caller chose
         if on_error == "raise":
             raise
         row["status"] = "error"
         row["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        predictions = None
     messages = list(dict.fromkeys(f"{w.category.__name__}: {w.message}".splitlines()[0][:200]
                                   for w in caught))
     if messages:
         row["warnings"] = f"{len(caught)} warning(s): " + " | ".join(messages[:3])
-    return row
+    if notes:  # a cost that could not be measured (NaN in its column)
+        row["warnings"] = " | ".join([*([row["warnings"]] if row["warnings"] else []),
+                                      *(note.splitlines()[0][:200] for note in notes)])
+    return row, predictions
 
 
 def _resolve_datasets(X, y, datasets, task, data_name="data"):
@@ -247,7 +205,7 @@ def _resolve_datasets(X, y, datasets, task, data_name="data"):
     if isinstance(datasets, str):
         datasets = [datasets]
     if datasets is None and not out:
-        datasets = list(_datasets.DATASETS)
+        datasets = list(_datasets.DEFAULT_DATASETS)
     for item in datasets or ():
         if isinstance(item, str):
             Xd, yd, task_d = _datasets.load_dataset(item)
@@ -392,6 +350,8 @@ def compare(
     on_error="raise",
     data_name="data",
     journal=None,
+    rope=None,
+    learning_curve=False,
 ):
     """Compare classical ML and dense neural networks by nested cross-validation.
 
@@ -458,7 +418,23 @@ def compare(
         record raises ``MalformedJournal``, naming the line. A job line of other
         data, a job recorded twice or a row that contradicts its key is not
         reused: its job runs again, and a ``UserWarning`` says how many lines
-        were set aside and why.
+        were set aside and why. The outer-test predictions of every ``ok`` job
+        are saved to ``predictions/`` in the journal's folder (one ``.npz`` a
+        job, written before its journal line) and read back with it.
+    rope : float, optional
+        The half-width of the region of practical equivalence of the verdict
+        (``CompareResult.verdict``), in units of the primary metric: a
+        difference within ``[-rope, rope]`` counts as practically none. Default
+        (None): 0.01 for accuracy (1 point) and 0.01 for R^2. It changes no
+        job, only the verdict, so a resumed run may pass another one.
+    learning_curve : bool, default False
+        After the jobs, refit the best DL and the best ML model of each dataset
+        on 10, 25 and 50% of each outer fold's training rows (nested subsets,
+        stratified for classification, seeded by ``random_state``, dataset and
+        fold) with the fold's chosen hyper-parameters, and score them on the
+        same outer test rows; the 100% point is the job itself. The table is
+        ``result.learning_curve`` (None when False). Its points are journaled
+        too, and may be asked for when resuming a run that had none.
 
     Returns
     -------
@@ -467,8 +443,8 @@ def compare(
     Raises
     ------
     CompareInterrupted
-        On KeyboardInterrupt during the jobs, with the partial result (a
-        ``KeyboardInterrupt`` itself).
+        On KeyboardInterrupt during the jobs (or the learning curve's points),
+        with the partial result (a ``KeyboardInterrupt`` itself).
     """
     from joblib import Parallel, delayed, parallel_config
 
@@ -484,6 +460,7 @@ def compare(
             f"time_budget must be a positive number of seconds (or None for no limit), "
             f"got {time_budget!r}."
         )
+    rope = check_rope(rope)
     if inner_cv is None:
         inner_cv = 2 if quick else 3
     data = _resolve_datasets(X, y, datasets, task, data_name)
@@ -524,6 +501,19 @@ def compare(
     if book is not None and book.contents.set_aside:
         warnings.warn(book.contents.describe(), UserWarning, stacklevel=2)
     done = {} if book is None else {j.key: book.done[j.key] for j in jobs if j.key in book.done}
+    folder = None if book is None else _predictions.folder_of(book.path)
+    predictions = {}
+    for key, row in done.items():
+        if row["status"] == "ok":
+            found = _predictions.load(folder, key)
+            if found is not None:
+                predictions[key] = found
+    lost = sum(row["status"] == "ok" for row in done.values()) - len(predictions)
+    if lost:
+        warnings.warn(
+            f"{lost} finished job(s) of the journal {book.path} have no predictions file in "
+            f"{folder} (removed or damaged): their folds are left out of the blend.",
+            UserWarning, stacklevel=2)
     # Fold-major order: a time budget then cuts whole folds, not whole models.
     todo = sorted((j for j in jobs if j.key not in done), key=lambda j: j.fold)
 
@@ -542,6 +532,7 @@ def compare(
             )
 
     rows = dict(done)
+    curve_rows = {}  # CURVE_KEY -> row, of the learning curve's fitted points
     by_place = {(j.dataset, j.model, j.fold): j for j in todo}  # a finished row's job
     client, own_client = None, False
     t_start = time.perf_counter()
@@ -552,9 +543,37 @@ def compare(
         ordered = [rows[j.key] for j in jobs if j.key in rows]
         info = _info(data, per_dataset, cv, n_repeats, inner_cv, search, random_state, quick,
                      time.perf_counter() - t_start, backend)
+        info.update(rope=rope, data=digests, versions=settings["versions"])
         if partial:
             info["partial"] = {"jobs_finished": len(ordered), "jobs_total": len(jobs)}
-        return CompareResult(pd.DataFrame(ordered), info)
+        kept = {(j.dataset, j.model, j.fold): predictions[j.key] for j in jobs
+                if j.key in predictions}
+        return CompareResult(pd.DataFrame(ordered), info, predictions=kept)
+
+    def backend_config():
+        if client is not None:
+            return parallel_config(backend="dask", client=client, n_jobs=-1)
+        return parallel_config(n_jobs=n_jobs)
+
+    def run_curve(todo_points, full, points):
+        """Fit the learning curve's missing points (journaled as they finish); its table."""
+        by_place = {(p.dataset, p.model, p.fold, p.fraction): p for p in todo_points}
+
+        def point_tasks():
+            for p in todo_points:
+                d, estimators, grids = per_dataset[p.dataset]
+                yield delayed(_learning_curve.run_point)(
+                    p, d.task, estimators[p.model], grids[p.model], d.X, d.y, threads=threads)
+
+        with backend_config(), _Progress(progress is True, len(todo_points)) as bar, \
+                contextlib.closing(Parallel(return_as="generator_unordered")(point_tasks())) as outs:
+            for row in outs:
+                key = by_place[row["dataset"], row["model"], row["fold"], row["fraction"]].key
+                curve_rows[key] = row
+                if book is not None:
+                    book.append_curve(key, row)
+                bar.update(row)
+        return _learning_curve.table([*full, *(curve_rows[p.key] for p in points)])
 
     try:
         if scheduler is not None and todo:
@@ -562,29 +581,45 @@ def compare(
             t_start = time.perf_counter()
         if time_budget is not None:
             deadline = time.time() + float(time_budget)
-        if client is not None:
-            config = parallel_config(backend="dask", client=client, n_jobs=-1)
-        else:
-            config = parallel_config(n_jobs=n_jobs)
-        with config, _Progress(progress, len(todo)) as bar, contextlib.closing(
+        with backend_config(), _Progress(progress, len(todo)) as bar, contextlib.closing(
             Parallel(return_as="generator_unordered")(tasks())
         ) as outputs:
-            for row in outputs:
+            for row, found in outputs:
                 key = by_place[row["dataset"], row["model"], row["fold"]].key
                 rows[key] = row
+                if found is not None:
+                    predictions[key] = found
                 if book is not None and row["status"] != "skipped":
+                    if found is not None:  # first the file, then the line that needs it
+                        _predictions.save(folder, key, found)
                     book.append(key, row)
                 bar.update(row)
+        curve = None
+        if learning_curve:
+            points, full = _learning_curve.plan(result(partial=False), jobs)
+            done_points = {} if book is None else book.curve_done
+            curve_rows.update({p.key: done_points[p.key] for p in points if p.key in done_points})
+            todo_points = _learning_curve.draw(
+                [p for p in points if p.key not in done_points], jobs,
+                {d.name: d.y for d in data}, {d.name: d.task for d in data}, random_state)
+            if todo_points and scheduler is not None and client is None:
+                client, own_client = _connect(scheduler)
+            curve = run_curve(todo_points, full, points)
     except KeyboardInterrupt as exc:
         if isinstance(exc, CompareInterrupted):
             raise
-        raise CompareInterrupted(result(partial=True), None if book is None else book.path) from exc
+        partial = result(partial=True)
+        if learning_curve and len(partial.results) == len(jobs):  # stopped in the curve
+            partial.info["partial"]["curve_points_finished"] = len(curve_rows)
+        raise CompareInterrupted(partial, None if book is None else book.path) from exc
     finally:
         if own_client:
             client.close()
         if book is not None:
             book.close()
-    return result(partial=False)
+    final = result(partial=False)
+    final.learning_curve = curve
+    return final
 
 
 def _connect(scheduler):
