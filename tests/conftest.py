@@ -63,6 +63,7 @@ SLOW_FILES = {
     "test_ensemble.py", "test_interrupt.py", "test_options.py", "test_persistence.py",
     "test_reference.py", "test_resources.py", "test_sparse.py", "test_incremental.py",
     "test_fit_contract.py", "test_plotting.py", "test_cache_memory.py", "test_training.py",
+    "test_traces.py",
 }
 
 

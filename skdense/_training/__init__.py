@@ -12,6 +12,7 @@ The estimators reach this package through :func:`fit_model` and
 ``engine.py``      the compiled whole-training function and its arguments
 ``keras_fit.py``   the fallback path, Keras's ``model.fit``
 ``clones.py``      graph keys and clones of a Keras model
+``penalties.py``   L1/L2 weight-penalty strengths as a worker's variables
 ``cache.py``       the bounded cache of compiled functions
 ``predict.py``     the compiled forward pass
 =================  ==========================================================

@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from .._backend import load_keras
+from .penalties import penalty_layer, runtime_strength
 
 
 # Keras draws the seed of every unseeded initializer and SeedGenerator from
@@ -60,16 +61,21 @@ _SEED_STATE_LAYERS = {
 
 def _canonical(obj, names):
     """``obj`` (a config) with layer names replaced by their position, seeds of
-    initializers and seeded-noise layers dropped: what changes the graph only."""
+    initializers and seeded-noise layers dropped, and the strengths of weight
+    penalties that a worker reads at run time (:mod:`.penalties`) left out:
+    what changes the graph only."""
     if isinstance(obj, dict):
         out = {}
         is_init = obj.get("module") == "keras.initializers"
         is_seed_layer = obj.get("class_name") in _SEED_STATE_LAYERS
+        has_penalties = penalty_layer(obj)
         for k, v in obj.items():
             if k == "seed" or (k == "config" and is_init):
                 continue  # initial values are overwritten by the copied weights
             if k == "config" and is_seed_layer and isinstance(v, dict):
                 v = {kk: vv for kk, vv in v.items() if kk != "seed"}
+            if k == "config" and has_penalties and isinstance(v, dict):
+                v = {kk: runtime_strength(kk, vv) for kk, vv in v.items()}
             out[k] = _canonical(v, names)
         return out
     if isinstance(obj, list | tuple):
@@ -88,7 +94,7 @@ _ARCH_KEYS = weakref.WeakKeyDictionary()  # model -> its arch_key (get_config co
 
 def arch_key(model):
     """A hashable description of the network's graph, independent of layer names,
-    weight values and initializer seeds; remembered per model object (a
+    weight values, initializer seeds and weight-penalty strengths; remembered per model object (a
     functional model's graph cannot change).  Raises Unsupported if the model
     cannot be serialised."""
     try:

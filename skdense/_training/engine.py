@@ -42,6 +42,7 @@ import scipy.sparse as sp
 from .._backend import load_tf
 from . import cache, clones
 from .clones import Unsupported, clone_compiled
+from .penalties import Penalties
 from .run import TrainResult
 from .stop_rule import StopState
 
@@ -85,16 +86,24 @@ class LoopArgs(NamedTuple):
     epoch_stop: object  # int64, run epochs [epoch_start, epoch_stop)
     seed: object  # int64, seeds the minibatch order (stateless)
     shuffle: object  # bool
-    validate: object  # bool: compute val_loss each epoch
     monitor_val: object  # bool: the rule watches val_loss (else loss)
 
 
 class StopArgs(NamedTuple):
-    enabled: object  # bool: early stopping runs
     patience: object  # int64
     min_delta: object  # float64
     restore: object  # bool: restore the best epoch's weights
 
+
+class Variant(NamedTuple):
+    """What a trace is specialised on: Python values, fixed in its graph.  A run
+    without early stopping carries no stop rule in its graph, a run without
+    validation rows no validation pass (tracing them cost ~40 % of a trace,
+    and the first call of a smaller graph is quicker too).  A worker traces
+    each variant it is asked for once (:meth:`Worker.run`); a search uses one."""
+
+    stop_rule: bool  # early stopping runs
+    validate: bool  # val_loss is computed each epoch
 
 
 class Worker:
@@ -120,15 +129,16 @@ class Worker:
         self.opt_vars = list(opt.variables)
         weight_ids = {id(v) for v in m.weights}
         self.restore_mask = [id(v) in weight_ids for v in self.vars]
+        # A clone's L1/L2 strengths (alpha) are variables, set at each load: one
+        # trace serves every alpha.  In place, the user's model is left as it is.
+        self.penalties = None if in_place else Penalties(tf, self.vars)
         # In place there is no copy of the starting weights to replay a
         # diverged run from: the stop state keeps the last finite epoch's.
         self.stop_state = StopState(tf, self.vars, keep_last_finite=in_place)
-        self.run = self._compile(tf, x_dtype, y_spec, x_format)
-        # Trace now (the signature fixes every shape but n), then drop what the
-        # trace left in TensorFlow's global registries (see cache.forget_trace).
-        n_nodes = cache.forget_trace(self.run.get_concrete_function().graph) or 1000
-        var_bytes = clones.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
-        self.cost = n_nodes * cache.BYTES_PER_NODE + var_bytes  # for cache.MAX_BYTES
+        self._specs = (x_dtype, y_spec, x_format)
+        self._functions = {}  # Variant -> its traced function
+        # for cache.MAX_BYTES; each trace adds its graph's (see _trace)
+        self.cost = clones.variable_bytes([*self.vars, *self.opt_vars, *self.stop_state.saved])
         self.restore_saved = tf.function(_restorer(self.stop_state, self.restore_mask),
                                          autograph=False)
 
@@ -137,6 +147,7 @@ class Worker:
         if not self.in_place:
             copy_values(self.vars, user_vars)
             copy_values(self.opt_vars, user_opt_vars)
+            self.penalties.load(user_vars)
         self.stop_state.reset()
 
     def unload(self, user_vars, user_opt_vars):
@@ -145,7 +156,24 @@ class Worker:
             copy_values(user_vars, self.vars)
             copy_values(user_opt_vars, self.opt_vars)
 
-    def _compile(self, tf, x_dtype, y_spec, x_format):
+    def run(self, variant, data, loop, stop):
+        """Run epochs ``[loop.epoch_start, loop.epoch_stop)`` with the function of
+        ``variant`` (traced on its first use); returns the epochs' losses,
+        validation losses (NaN without validation) and the epoch reached."""
+        fn = self._functions.get(variant)
+        if fn is None:
+            fn = self._functions[variant] = self._trace(variant)
+        return fn(data, loop, stop)
+
+    def _trace(self, variant):
+        fn = self._compile(load_tf(), *self._specs, variant)
+        # Trace now (the signature fixes every shape but n), then drop what the
+        # trace left in TensorFlow's global registries (see cache.forget_trace).
+        n_nodes = cache.forget_trace(fn.get_concrete_function().graph) or 1000
+        self.cost += n_nodes * cache.BYTES_PER_NODE
+        return fn
+
+    def _compile(self, tf, x_dtype, y_spec, x_format, variant):
         m = self.model
         opt = m.optimizer
         tvars = m.trainable_variables
@@ -234,15 +262,13 @@ class Worker:
                     lambda s, total: s < steps, step, (tf.constant(0), tf.constant(0.0, f64))
                 )
                 epoch_loss = total / tf.cast(n, f64)
-                val_loss = tf.cond(
-                    loop.validate, lambda: eval_loss(data.x_val, data.y_val, data.w_val), lambda: nan
-                )
+                finite = tf.logical_and(tf.math.is_finite(epoch_loss), weights_finite())
+                val_loss = nan
+                if variant.validate:
+                    val_loss = eval_loss(data.x_val, data.y_val, data.w_val)
+                    finite = tf.logical_and(finite, tf.math.is_finite(val_loss))
                 current = tf.where(loop.monitor_val, val_loss, epoch_loss)
-                finite = tf.logical_and(
-                    tf.logical_and(tf.math.is_finite(epoch_loss), weights_finite()),
-                    tf.logical_or(tf.logical_not(loop.validate), tf.math.is_finite(val_loss)),
-                )
-                done = state.on_epoch_end(stop, epoch, current, finite)
+                done = state.on_epoch_end(stop, epoch, current, finite, rule=variant.stop_rule)
                 with tf.control_dependencies([done]):
                     return epoch + 1, i + 1, losses.write(i, epoch_loss), val_losses.write(i, val_loss)
 
@@ -264,8 +290,8 @@ class Worker:
         w_spec = tf.TensorSpec([None], tf.float32)
         signature = [
             EngineData(x_spec, y_spec_, w_spec, x_spec, y_spec_, w_spec),
-            LoopArgs(*(scalar(tf.int64),) * 4, scalar(tf.bool), scalar(tf.bool), scalar(tf.bool)),
-            StopArgs(scalar(tf.bool), scalar(tf.int64), scalar(tf.float64), scalar(tf.bool)),
+            LoopArgs(*(scalar(tf.int64),) * 4, scalar(tf.bool), scalar(tf.bool)),
+            StopArgs(scalar(tf.int64), scalar(tf.float64), scalar(tf.bool)),
         ]
         return tf.function(run, input_signature=signature, autograph=False)
 
@@ -342,11 +368,10 @@ def fit_engine(model, x, y, training, *, sample_weight, validation):
         batch_size=tf.constant(training.batch_size, tf.int64),
         seed=tf.constant(int(seed) % (2**63), tf.int64),
         shuffle=tf.constant(bool(training.shuffle)),
-        validate=tf.constant(validate),
         monitor_val=tf.constant(rule is not None and rule.monitor == "val_loss"),
     )
+    variant = Variant(stop_rule=rule is not None, validate=validate)
     stop = StopArgs(
-        enabled=tf.constant(rule is not None),
         patience=tf.constant(rule.patience if rule else 0, tf.int64),
         min_delta=tf.constant(rule.min_delta if rule else 0.0, tf.float64),
         restore=tf.constant(bool(rule and rule.restore_best_weights)),
@@ -372,7 +397,7 @@ def fit_engine(model, x, y, training, *, sample_weight, validation):
             upto = min(epoch + chunk, last)
             args = LoopArgs(epoch_start=tf.constant(epoch, tf.int64),
                             epoch_stop=tf.constant(upto, tf.int64), **loop)
-            l, vl, reached = worker.run(data, args, stop)
+            l, vl, reached = worker.run(variant, data, args, stop)
             l, vl = l.numpy().tolist(), vl.numpy().tolist()
             if training.verbose:
                 _print_epochs(epoch, last, l, vl if validate else None)
@@ -400,7 +425,7 @@ def fit_engine(model, x, y, training, *, sample_weight, validation):
             worker.load(user_vars, opt.variables)
             args = LoopArgs(epoch_start=tf.constant(first, tf.int64),
                             epoch_stop=tf.constant(first + len(losses) - 1, tf.int64), **loop)
-            worker.run(data, args, stop._replace(enabled=tf.constant(False)))
+            worker.run(variant._replace(stop_rule=False), data, args, stop)
             kept_epoch = first + len(losses) - 1
         worker.unload(user_vars, opt.variables)
     # Keras reports float32 loss values; do the same so histories compare.

@@ -110,11 +110,13 @@ class StopState:
             if keep:
                 v.assign(s)
 
-    def on_epoch_end(self, args, epoch, current, finite):
+    def on_epoch_end(self, args, epoch, current, finite, *, rule=True):
         """In-graph epoch end: divergence check, then the rule (``args``: :class:`StopArgs`).
 
         ``current`` is the monitored value, ``finite`` whether every loss of the
-        epoch and every weight after it were finite.  Returns a tensor to sequence on.
+        epoch and every weight after it were finite; ``rule`` (a Python bool,
+        fixed in the trace) whether early stopping runs at all.  Returns a
+        tensor to sequence on.
         """
         tf = self._tf
         noop = lambda: tf.constant(True)  # noqa: E731
@@ -124,12 +126,13 @@ class StopState:
             return tf.constant(True)
 
         def finite_epoch():
-            done = tf.cond(args.enabled, lambda: self._rule(args, epoch, current), noop)
+            done = self._rule(args, epoch, current) if rule else noop()
             if not self.keep_last_finite:
                 return done
             with tf.control_dependencies([done]):
-                keeps_best = tf.logical_and(args.enabled, args.restore)
-                return tf.cond(keeps_best, noop, lambda: self._save(epoch))
+                if not rule:
+                    return self._save(epoch)
+                return tf.cond(args.restore, noop, lambda: self._save(epoch))
 
         return tf.cond(finite, finite_epoch, diverge)
 
