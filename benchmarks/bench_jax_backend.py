@@ -32,7 +32,7 @@ skdense dependency (``.venv-jax/`` is git-ignored); TensorFlow and sklearn runs
 use the interpreter that runs this script::
 
     python -m venv .venv-jax && .venv-jax/bin/pip install "jax[cpu]" keras scikit-learn
-    python benchmarks/bench_jax_backend.py               # ~15 minutes on 2 cores
+    python benchmarks/bench_jax_backend.py               # ~20 minutes on 2 cores (--rounds 2: 13)
     python benchmarks/bench_jax_backend.py --quick       # 1 round
     python benchmarks/bench_jax_backend.py --jax-python /path/to/other/venv/bin/python
 """
