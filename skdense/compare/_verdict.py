@@ -25,8 +25,11 @@ assumption that the datasets' differences are normal, and, unlike their
 hierarchical model, no MCMC sampler (Stan).
 """
 
+from numbers import Real
+
 import numpy as np
 import pandas as pd
+from sklearn.utils._param_validation import Interval
 
 DEFAULT_ROPE = {"accuracy": 0.01, "r2": 0.01}
 """The default half-width of the ROPE per primary metric: 1 point of accuracy, 0.01 of R^2."""
@@ -40,12 +43,15 @@ N_SAMPLES = 50_000
 PRIOR = 0.5  # weight of the pseudo-observation at 0 (baycomp's default)
 
 
+ROPE_CONSTRAINT = Interval(Real, 0, None, closed="left")  # and finite, and no bool
+
+
 def check_rope(rope):
     """``rope`` if it is None or a finite number >= 0; else a ValueError saying what to pass."""
     if rope is None:
         return None
-    ok = isinstance(rope, (int, float, np.integer, np.floating)) and not isinstance(rope, bool)
-    if not ok or not np.isfinite(rope) or rope < 0:
+    ok = ROPE_CONSTRAINT.is_satisfied_by(rope) and not isinstance(rope, bool)
+    if not ok or not np.isfinite(rope):
         defaults = ", ".join(f"{m} {v:g}" for m, v in DEFAULT_ROPE.items())
         raise ValueError(
             f"rope must be a finite number >= 0 (the half-width of the region of practical "
