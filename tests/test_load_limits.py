@@ -288,6 +288,20 @@ def test_duplicate_entry_names_refused(saved):
         persistence.load(saved)
 
 
+def test_other_compression_methods_and_encryption_refused(saved):
+    # zipfile reads LZMA; skdense never writes it, and an unknown method or an
+    # encrypted entry must be named, not read (zipfile's NotImplementedError).
+    saved.write_bytes(_zip(_members(saved).items(), compression=zipfile.ZIP_LZMA))
+    with pytest.raises(MalformedFileError, match=r"uses compression method 14; skdense files"):
+        persistence.load(saved)
+    data = bytearray(_zip(_members(saved).items()))
+    header = data.index(b"PK\x01\x02")  # the first central-directory entry
+    data[header + 8] |= 0x1  # its general-purpose flag: encrypted
+    saved.write_bytes(bytes(data))
+    with pytest.raises(MalformedFileError, match=r"is encrypted"):
+        persistence.load(saved)
+
+
 # -- every malformed file: one error naming the file and the entry -------------
 
 

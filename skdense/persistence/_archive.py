@@ -10,6 +10,7 @@ a damaged file raises deep inside (``zlib.error``, ``KeyError``,
 the entry.
 """
 
+import collections
 import contextlib
 import io
 import json
@@ -110,8 +111,7 @@ class Budget:
 
 _MALFORMED = (
     KeyError, IndexError, TypeError, AttributeError, OverflowError, RecursionError,
-    EOFError, UnicodeDecodeError, zlib.error, zipfile.BadZipFile, struct.error,
-    NotImplementedError, OSError,
+    EOFError, UnicodeDecodeError, zlib.error, zipfile.BadZipFile, struct.error, OSError,
 )
 
 
@@ -205,8 +205,8 @@ class Archive:
                 f"{where} holds {len(infos):,} entries; the limit is "
                 f"{limits.max_entries:,} (max_entries)."
             )
-        names = [info.filename for info in infos]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+        counts = collections.Counter(info.filename for info in infos)
+        duplicates = sorted(n for n, count in counts.items() if count > 1)
         if duplicates:
             raise MalformedFileError(
                 f"{where} holds the entries {duplicates} more than once; zip tools read "
