@@ -145,7 +145,8 @@ def resume(est, settings, plan):
         est.set_params(callbacks=callbacks_before)
         est._initialize_callbacks()
         if isinstance(err, _training.TrainingDiverged):
-            raise _training.TrainingDiverged(err.epoch, restored_epoch=plan.training.first_epoch) from None
+            restored = plan.training.first_epoch
+            raise _training.TrainingDiverged(err.epoch, restored_epoch=restored) from None
         raise
 
 

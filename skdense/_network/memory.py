@@ -6,9 +6,10 @@ build (input features, ``hidden_layer_sizes``, the target's output width,
 ``feature_scaling``, ``numeric_embedding``, ``n_ensemble`` and its adapters),
 the training state (weights, gradients, optimizer slots, the early-stopping
 copy and, below :data:`skdense._training.cache.IN_PLACE_BYTES`, the engine's
-cached clone), the activations of a minibatch, the data and the encoded
-target (:class:`Target`: a one-hot row per class, a column per regression
-output, and the network's output for them); compares it with
+cached clone), the activations of a minibatch (the network's output
+included), the data and the encoded target (:class:`Target`: a one-hot row of
+the classes, a class index for a sparse loss, a value per regression output);
+compares it with
 the memory this process can still take (:func:`available_memory`) and raises
 :class:`InsufficientMemoryError` (a ``MemoryError``) with what to change when
 it does not fit.  It is arithmetic only: it allocates nothing and takes
