@@ -461,6 +461,8 @@ def compare(
             f"got {time_budget!r}."
         )
     rope = check_rope(rope)
+    if not isinstance(learning_curve, (bool, np.bool_)):
+        raise ValueError(f"learning_curve must be True or False, got {learning_curve!r}.")
     if inner_cv is None:
         inner_cv = 2 if quick else 3
     data = _resolve_datasets(X, y, datasets, task, data_name)
