@@ -350,17 +350,6 @@ def print_blend(result, console):
         "residuals); gain: blend minus the better of the two.", highlight=False)
 
 
-def _size(n):
-    import math
-
-    if n is None or math.isnan(n):
-        return "-"
-    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
-
-
 def _number(value, digits=2):
     return "-" if value is None or value != value else f"{value:.{digits}f}"
 
@@ -369,6 +358,8 @@ def print_costs(result, console):
     """What each model costs: the median over its ok jobs, every dataset together."""
     from rich import box
     from rich.table import Table
+
+    from .compare import format_size
 
     costs = result.costs()
     if costs.empty:
@@ -383,7 +374,7 @@ def print_costs(result, console):
     for r in costs.itertuples():
         table.add_row(r.model, _number(r.fit_seconds), _number(r.refit_seconds),
                       _number(r.latency_row_ms), _number(r.latency_1000_ms, 1),
-                      _size(r.size_bytes), _number(r.peak_memory_mb, 1))
+                      format_size(r.size_bytes), _number(r.peak_memory_mb, 1))
     console.print(table)
 
 

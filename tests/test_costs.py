@@ -164,3 +164,13 @@ def test_a_skdense_model_is_measured_by_what_skdense_save_writes(tmp_path):
     for name in COSTS:
         assert (r[name] > 0).all(), (name, r[name].tolist())
     assert not r["warnings"].str.contains("not measured").any()
+
+
+def test_format_size_is_the_one_size_formatter_of_the_table_and_the_report():
+    from skdense import cli
+    from skdense.compare import _report, format_size
+
+    assert [format_size(n) for n in (None, float("nan"), 0, 999, 1000, 12_345, 1_500_000)] == [
+        "-", "-", "0 B", "999 B", "1 kB", "12.3 kB", "1.5 MB"]
+    # one place: neither the command line nor the report keeps a copy of its own
+    assert not hasattr(cli, "_size") and not hasattr(_report, "_size")

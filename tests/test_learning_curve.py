@@ -243,3 +243,13 @@ def test_an_interruption_in_the_curve_keeps_its_finished_points(tmp_path, monkey
     monkeypatch.setattr(_learning_curve, "run_point", real)
     result, ran = _run(journal, learning_curve=True)
     assert ran == [] and len(result.learning_curve) == 24
+
+
+@pytest.mark.parametrize("bad", ["yes", "no", 1, None])
+def test_learning_curve_not_a_bool_is_a_clear_error_before_any_job(bad):
+    # "no" is truthy: without the check it would run the curve (or, for None, the
+    # jobs) before anyone noticed; the check comes before the first job.
+    ran = []
+    with pytest.raises(ValueError, match=r"learning_curve must be True or False, got"):
+        compare(X, Y, **KW, progress=ran.append, learning_curve=bad)
+    assert ran == []

@@ -395,3 +395,25 @@ def test_resume_on_the_command_line_with_the_new_outputs(capsys, tmp_path):
     assert cut in " ".join(again.split())  # the same blend, from the saved predictions
     assert main([*args, "--overwrite"]) == 0
     assert len(os.listdir(tmp_path / "out" / "predictions")) == 4
+
+
+def test_a_damaged_predictions_file_is_none_whatever_the_damage(tmp_path):
+    # Every byte of a saved file overwritten in turn: load gives the arrays or None,
+    # never an exception that would stop a resumed run, nor a dict without rows (a
+    # KeyError in the blend) (zipfile raises
+    # NotImplementedError for a damaged compression method and RuntimeError for
+    # an "encrypted" flag bit, not only BadZipFile).
+    from skdense.compare import _predictions
+
+    key = ("iris", "linear", 0)
+    path = _predictions.save(tmp_path, key, _predictions.make(
+        [0, 1], ["a", "b"], ["a", "a"], np.array([[0.6, 0.4], [0.7, 0.3]]), ["a", "b"]))
+    raw = open(path, "rb").read()
+    for i in range(len(raw)):
+        for value in (0, 8, 0xFF):
+            with open(path, "wb") as fh:
+                fh.write(raw[:i] + bytes([value]) + raw[i + 1:])
+            found = _predictions.load(tmp_path, key)
+            # None, or what the blend needs (rows, y_true, y_pred; proba with its classes)
+            assert found is None or set(found) in (set(_predictions.FIELDS),
+                                                   {"rows", "y_true", "y_pred"}), i

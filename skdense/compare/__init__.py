@@ -36,6 +36,7 @@ _LAZY = {
     "load_dataset": "._datasets",
     "sniff_separator": "._datasets",
     "learning_curve_crossings": "._learning_curve",
+    "format_size": "._costs",
     "pareto_front": "._costs",
     "JournalMismatch": "._journal",
     "MalformedJournal": "._journal",
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # static tools (type checkers, mkdocstrings/griffe) see the r
         load_dataset,
         sniff_separator,
     )
-    from ._costs import pareto_front
+    from ._costs import format_size, pareto_front
     from ._journal import JournalMismatch, MalformedJournal, read_journal
     from ._learning_curve import learning_curve_crossings
     from ._metrics import HIGHER_IS_BETTER, METRICS
@@ -92,6 +93,7 @@ __all__ = [
     "corrected_resampled_ttest",
     "default_grids",
     "default_models",
+    "format_size",
     "infer_task",
     "learning_curve_crossings",
     "load_csv",

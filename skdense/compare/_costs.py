@@ -201,6 +201,16 @@ def batch_rows(n_rows):
     return np.resize(np.arange(n_rows), BATCH_ROWS)
 
 
+def format_size(n):
+    """``size_bytes`` for a person: ``"1.5 MB"``, ``"12.3 kB"``, ``"512 B"``; ``"-"`` for None or NaN."""
+    if n is None or n != n:
+        return "-"
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} B"
+
+
 def pareto_front(scores, costs, *, higher_is_better=True):
     """Which points no other point beats on both score and cost (a boolean array).
 

@@ -18,6 +18,7 @@ stored as Unicode arrays, never as Python objects. Each file holds its job's key
 import json
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -68,13 +69,23 @@ def save(folder, key, predictions):
 def load(folder, key):
     """The predictions of job ``key`` saved in ``folder``, or None when no sound file is there.
 
-    A missing or unreadable file, or one that holds another job's key, is None.
+    A missing or unreadable file, one that holds another job's key, or one that
+    lacks an array ``make`` writes, is None.
+    A damaged file is unreadable whatever the damage: besides ``BadZipFile`` and
+    the like, ``zipfile`` raises ``NotImplementedError`` for a corrupted
+    compression method or version, ``RuntimeError`` for an "encrypted" flag
+    and ``zlib.error`` for a deflated member that does not inflate.
     """
     path = os.path.join(folder, filename(key))
     try:
         with np.load(path, allow_pickle=False) as npz:
             if json.loads(str(npz["key"])) != json.loads(json.dumps(list(key))):
                 return None
-            return {name: npz[name] for name in FIELDS if name in npz.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            found = {name: npz[name] for name in FIELDS if name in npz.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, NotImplementedError,
+            RuntimeError, zlib.error):
         return None
+    # a damaged member name loses an array: what make() writes, or nothing
+    if not {"rows", "y_true", "y_pred"} <= set(found) or ("proba" in found) != ("classes" in found):
+        return None
+    return found

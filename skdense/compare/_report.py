@@ -18,6 +18,7 @@ import math
 import os
 import platform
 
+from ._costs import format_size
 from ._fs import atomic_open
 from ._metrics import METRICS
 
@@ -210,20 +211,11 @@ def _blend_section(result):
         "</section>"])
 
 
-def _size(n):
-    if n != n:
-        return "-"
-    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.3g} {unit}"
-    return f"{n:.0f} B"
-
-
 def _costs_section(result):
     costs = result.costs()
     rows = [[_text(r.model), r.family, str(r.n_jobs), _num(r.fit_seconds, 2),
              _num(r.refit_seconds, 2), _num(r.latency_row_ms, 2), _num(r.latency_1000_ms, 1),
-             _size(r.size_bytes), _num(r.peak_memory_mb, 1)] for r in costs.itertuples()]
+             format_size(r.size_bytes), _num(r.peak_memory_mb, 1)] for r in costs.itertuples()]
     return "\n".join([
         '<section id="costs">', "<h2>What each model costs</h2>",
         _table(["model", "family", "jobs", "fit s", "refit s", "ms / row", "ms / 1,000 rows",

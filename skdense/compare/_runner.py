@@ -1,17 +1,24 @@
 """Nested cross-validation of many models on many datasets, as independent jobs.
 
 One job is one (dataset, model, outer fold): an inner search (GridSearchCV or
-RandomizedSearchCV) over the model's grid on the outer training rows, a refit of
-the best candidate on all of them, and scoring on the outer test rows. Jobs share
-nothing, so joblib runs them in order, on local processes (``n_jobs``) or on a
-Dask cluster (``scheduler``) with the same code and, because every job seeds
-itself from (random_state, dataset, model, fold), the same numbers.
+RandomizedSearchCV, ``refit=False``: it only chooses) over the model's grid on
+the outer training rows; then the job itself refits the best candidate on all of
+them, so that the refit alone is timed and its peak memory, latency and size are
+measured (``_costs``); and scoring on the outer test rows, whose predictions the
+job returns with its row (``_predictions``). Jobs share nothing, so joblib runs
+them in order, on local processes (``n_jobs``) or on a Dask cluster
+(``scheduler``) with the same code and, because every job seeds itself from
+(random_state, dataset, model, fold), the same numbers.
 
-With a journal (``_journal``) every finished job is appended to it as it
-arrives (on the client, whatever the backend), and jobs already in it are read
-back instead of run: an interrupted run continues where it stopped and ends
-with the result an uninterrupted one gives. An interruption (KeyboardInterrupt)
-ends the run with :class:`CompareInterrupted`, which carries the partial result.
+With a journal (``_journal``) every finished job is appended to it as it arrives
+(on the client, whatever the backend; an ``ok`` job's predictions file first),
+and jobs already in it are read back, predictions included, instead of run: an
+interrupted run continues where it stopped and ends with the result an
+uninterrupted one gives. An interruption (KeyboardInterrupt) ends the run with
+:class:`CompareInterrupted`, which carries the partial result. With
+``learning_curve=True``, the best DL and ML model of each dataset are then
+refitted on fractions of each outer training fold (``_learning_curve``), as jobs
+of their own, journaled the same way.
 """
 
 import contextlib
@@ -461,6 +468,8 @@ def compare(
             f"got {time_budget!r}."
         )
     rope = check_rope(rope)
+    if not isinstance(learning_curve, (bool, np.bool_)):
+        raise ValueError(f"learning_curve must be True or False, got {learning_curve!r}.")
     if inner_cv is None:
         inner_cv = 2 if quick else 3
     data = _resolve_datasets(X, y, datasets, task, data_name)
