@@ -72,9 +72,9 @@ def load(folder, key):
     A missing or unreadable file, one that holds another job's key, or one that
     lacks an array ``make`` writes, is None.
     A damaged file is unreadable whatever the damage: besides ``BadZipFile`` and
-    the like, ``zipfile`` raises ``NotImplementedError`` for a corrupted
-    compression method or version, ``RuntimeError`` for an "encrypted" flag
-    and ``zlib.error`` for a deflated member that does not inflate.
+    the like, ``zipfile`` raises a ``RuntimeError`` (or a subclass) for a
+    corrupted compression method or version and for an "encrypted" flag, and
+    ``zlib.error`` for a deflated member that does not inflate.
     """
     path = os.path.join(folder, filename(key))
     try:
@@ -82,8 +82,8 @@ def load(folder, key):
             if json.loads(str(npz["key"])) != json.loads(json.dumps(list(key))):
                 return None
             found = {name: npz[name] for name in FIELDS if name in npz.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, NotImplementedError,
-            RuntimeError, zlib.error):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, RuntimeError,
+            zlib.error):
         return None
     # a damaged member name loses an array: what make() writes, or nothing
     if not {"rows", "y_true", "y_pred"} <= set(found) or ("proba" in found) != ("classes" in found):
